@@ -1,0 +1,52 @@
+"""The rate budget spaces sends so what is left lasts to the reset; a 429 holds everyone."""
+
+from __future__ import annotations
+
+from twyn_widgets.models import RateLimit
+from twyn_widgets.polling import RateBudget
+
+
+def test_no_headers_means_no_pacing() -> None:
+    budget = RateBudget()
+    assert budget.take(100.0)
+    assert budget.take(100.0)
+
+
+def test_sends_are_spaced_by_time_to_reset_over_remaining() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    assert budget.gap == 2.0
+    assert budget.take(1000.0)
+    assert not budget.take(1001.0)
+    assert budget.earliest(1001.0) == 1002.0
+    assert budget.take(1002.0)
+
+
+def test_spent_budget_pauses_until_the_reset() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=10, remaining=0, reset=1060.0), now=1000.0)
+    assert not budget.take(1059.0)
+    assert budget.earliest(1000.0) == 1060.0
+    assert budget.take(1060.0)
+
+
+def test_a_429_pauses_every_send_for_its_retry_after() -> None:
+    budget = RateBudget()
+    budget.pause(45.0, now=1000.0)
+    assert budget.paused_until == 1045.0
+    assert not budget.take(1044.9)
+    assert budget.take(1045.0)
+
+
+def test_pacing_never_exceeds_the_budget_over_a_window() -> None:
+    """Greedy sends against a fake clock: never more than the remaining count before reset."""
+    budget = RateBudget()
+    remaining, reset, now, sent = 50, 3600.0, 0.0, 0
+    while now < reset:
+        budget.observe(RateLimit(1000, remaining, reset), now)
+        if budget.take(now):
+            sent += 1
+            remaining -= 1
+        now = budget.earliest(now) if budget.earliest(now) > now else now + 0.5
+    assert sent <= 50
+    assert sent >= 49

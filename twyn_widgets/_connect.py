@@ -1,0 +1,75 @@
+"""``connect()``: a client for the real API when a key is set, else for an embedded emulator."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .client import TwynClient
+from .errors import ConfigurationError
+
+__all__ = ["connect"]
+
+_lock = threading.Lock()
+_embedded: Any = None  # the process's embedded emulator, started once on first need
+
+DEFAULT_EMULATOR_SPEED = 30.0
+"""A 4-8 minute simulation takes 8-16 s on the embedded emulator: long enough to watch."""
+
+
+def connect(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    *,
+    speed: float | None = None,
+    quiet: bool = False,
+    **client_options: Any,
+) -> TwynClient:
+    """A client ready to use: the real API with a key, a local emulator without one.
+
+    With ``api_key`` or ``TWYN_API_KEY`` set, returns ``TwynClient(api_key, base_url)``.
+    Otherwise starts (once per process) the embedded Twyn emulator on 127.0.0.1 in the
+    background and returns a client of it whose ``time_scale`` is ``1/speed``, saying so in
+    one line.
+
+    Parameters
+    ----------
+    api_key, base_url
+        As for :class:`TwynClient`.
+    speed
+        How much faster than the real service the embedded emulator runs; defaults to
+        ``TWYN_EMULATOR_SPEED`` or 30. Ignored when a key is set.
+    quiet
+        Do not print the line that says an emulator is used.
+    **client_options
+        Passed on to :class:`TwynClient` (``timeout``, ``time_scale``...).
+
+    Raises
+    ------
+    ConfigurationError
+        No key is set and the emulator extra is not installed.
+    """
+    if api_key or os.environ.get("TWYN_API_KEY"):
+        return TwynClient(api_key, base_url, **client_options)
+    global _embedded
+    with _lock:
+        if _embedded is None:
+            try:
+                from . import emulator
+            except ImportError as exc:
+                raise ConfigurationError(
+                    "no TWYN_API_KEY is set and the local emulator is not installed: "
+                    "pip install 'twyn-widgets[emulator]' (or set TWYN_API_KEY)"
+                ) from exc
+            if speed is None:
+                speed = float(os.environ.get("TWYN_EMULATOR_SPEED", DEFAULT_EMULATOR_SPEED))
+            _embedded = emulator.start(speed=speed)
+            if not quiet:
+                # Why print: this runs in the caller's thread (a cell), so the line lands under
+                # the cell that asked; it tells the user no real API is involved.
+                print(
+                    f"twyn-widgets: no TWYN_API_KEY set, using a local Twyn emulator at "
+                    f"{_embedded.base_url} ({_embedded.speed:g}x speed)"
+                )
+    return _embedded.client(**client_options)  # type: ignore[no-any-return]

@@ -1,0 +1,253 @@
+"""The exception tree of twyn-widgets.
+
+Every failure the package reports is a :class:`TwynError`; foreign exceptions (``requests``,
+``json``) are mapped once, at the transport boundary, with ``raise ... from exc``::
+
+    TwynError
+    ├── ConfigurationError          no key, an insecure URL, a bad option
+    ├── InvalidIdError              an id that could reach another path; refused before any request
+    ├── TransportError              the request did not get an HTTP answer
+    │   ├── ConnectError            refused, unreachable, DNS
+    │   ├── RequestTimeout          connect or read timeout, or the body took too long
+    │   ├── ConnectionDropped       the connection broke mid-request or mid-response
+    │   └── ResponseTooLarge        the body passed the size cap
+    ├── ProtocolError               not the documented JSON (HTML, malformed, a field missing)
+    ├── APIError                    the server answered with an error status
+    │   ├── BadRequest              400
+    │   ├── AuthenticationError     401
+    │   ├── PermissionDenied        403
+    │   ├── NotFound                404
+    │   ├── Conflict                409 (``status`` holds the simulation's current status)
+    │   ├── ValidationError         422 (``errors`` lists the field locations)
+    │   ├── RateLimited             429 (``retry_after`` from the body or a ``Retry-After`` header)
+    │   └── ServerError             5xx
+    ├── SimulationFailed            the simulation reached FAILED (``error_log``, ``phase``)
+    └── WaitTimeout                 a wait passed its timeout; also a built-in ``TimeoutError``
+
+Messages never contain the API key: the transport scrubs it from every server string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequest",
+    "ConfigurationError",
+    "Conflict",
+    "ConnectError",
+    "ConnectionDropped",
+    "InvalidIdError",
+    "NotFound",
+    "PermissionDenied",
+    "ProtocolError",
+    "RateLimited",
+    "RequestTimeout",
+    "ResponseTooLarge",
+    "ServerError",
+    "SimulationFailed",
+    "TransportError",
+    "TwynError",
+    "ValidationError",
+    "WaitTimeout",
+    "is_transient",
+]
+
+
+class TwynError(Exception):
+    """Base class of every error raised by twyn-widgets."""
+
+
+class ConfigurationError(TwynError):
+    """The client cannot be used as configured (no key, an insecure URL, a bad option)."""
+
+
+class InvalidIdError(TwynError, ValueError):
+    """An id that is not a plain identifier; refused before any request is sent."""
+
+
+class TransportError(TwynError):
+    """The request did not get an HTTP answer (network, timeout, dropped connection)."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be opened (refused, unreachable, name not resolved)."""
+
+
+class RequestTimeout(TransportError):
+    """The server did not answer in time (connect, read, or the whole body)."""
+
+
+class ConnectionDropped(TransportError):
+    """The connection broke after it was opened, before a whole answer arrived."""
+
+
+class ResponseTooLarge(TransportError):
+    """The answer's body passed the client's size cap and was cut off."""
+
+
+class ProtocolError(TwynError):
+    """The server answered, but not with the documented JSON (HTML, malformed, a field missing)."""
+
+
+class APIError(TwynError):
+    """The server answered with an error status.
+
+    Parameters
+    ----------
+    status_code
+        The HTTP status.
+    detail
+        The server's message: ``detail`` of a FastAPI-style body, else ``message`` of a
+        structured one, else the reason phrase.
+    error_code
+        The structured body's ``error`` (``SIMULATION_NOT_COMPLETE``, ``RATE_LIMIT_EXCEEDED``...).
+    status
+        The structured body's ``status`` (the simulation's status on a 409).
+    body
+        The decoded body, when it was JSON.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        error_code: str | None = None,
+        status: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        self.error_code = error_code
+        self.status = status
+        self.body = body
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        code = f" {self.error_code}" if self.error_code else ""
+        return f"HTTP {self.status_code}{code}: {self.detail}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Why: keyword-only arguments are lost by Exception's default pickling; futures and
+        # multiprocessing users pickle exceptions.
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[APIError], state: dict[str, Any]) -> APIError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, err._message())
+    return err
+
+
+class BadRequest(APIError):
+    """400: the request was refused as invalid."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, invalid, disabled or expired."""
+
+
+class PermissionDenied(APIError):
+    """403: the resource belongs to another tenant."""
+
+
+class NotFound(APIError):
+    """404: no such simulation, scenario or key."""
+
+
+class Conflict(APIError):
+    """409: the resource is not ready (e.g. results of a running simulation)."""
+
+
+class ValidationError(APIError):
+    """422: the body did not validate; ``errors`` lists ``(location, message)`` pairs."""
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """The field errors as ``("body.prompt", "field required")`` pairs."""
+        items = self.body.get("detail") if isinstance(self.body, Mapping) else None
+        out: list[tuple[str, str]] = []
+        if isinstance(items, Sequence) and not isinstance(items, str):
+            for item in items:
+                if isinstance(item, Mapping):
+                    loc = item.get("loc", ())
+                    where = ".".join(str(p) for p in loc) if isinstance(loc, Sequence) else str(loc)
+                    out.append((where, str(item.get("msg", ""))))
+        return out
+
+
+class RateLimited(APIError):
+    """429: the key's request budget is spent; wait ``retry_after`` seconds (real seconds)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        error_code: str | None = None,
+        status: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(status_code, detail, error_code=error_code, status=status, body=body)
+
+    def _message(self) -> str:
+        wait = f" (retry after {self.retry_after:g} s)" if self.retry_after is not None else ""
+        return super()._message() + wait
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class SimulationFailed(TwynError):
+    """The simulation reached FAILED.
+
+    Parameters
+    ----------
+    simulation_id
+        The simulation's id.
+    error_log
+        The server's ``error_log`` (may be ``None`` when the server gave none).
+    phase
+        The phase that failed (its display name), from the lifecycle, or ``None``.
+    """
+
+    def __init__(self, simulation_id: str, error_log: str | None, phase: str | None) -> None:
+        self.simulation_id = simulation_id
+        self.error_log = error_log
+        self.phase = phase
+        where = f" in the {phase} phase" if phase else ""
+        super().__init__(
+            f"Simulation {simulation_id} failed{where}: {error_log or 'no error_log given'}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.simulation_id, self.error_log, self.phase))
+
+
+class WaitTimeout(TwynError, TimeoutError):
+    """A wait passed its timeout before the simulation finished (it may still be running)."""
+
+
+_TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying the same request later may succeed.
+
+    Network failures, timeouts, cut-off bodies, malformed answers and 5xx are transient;
+    401, 403, 404, 409, 422 and our own usage errors are not. A 429 is transient but is
+    handled apart: its wait is told by the server.
+    """
+    if isinstance(exc, (TransportError, ProtocolError, RateLimited)):
+        return True
+    if isinstance(exc, ServerError):
+        return True
+    return isinstance(exc, APIError) and exc.status_code in _TRANSIENT_STATUS

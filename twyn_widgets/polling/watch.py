@@ -1,0 +1,134 @@
+"""``Watch``: the caller's handle on a watched simulation, a future of its result."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from ..models import SimulationResult
+from .snapshot import WatchSnapshot
+
+if TYPE_CHECKING:
+    from .tracker import Tracker
+
+__all__ = ["Watch"]
+
+log = logging.getLogger("twyn_widgets")
+
+Subscriber = Callable[[WatchSnapshot], None]
+
+
+class Watch(concurrent.futures.Future[SimulationResult]):
+    """A ``concurrent.futures.Future`` of a :class:`~twyn_widgets.SimulationResult`.
+
+    Made by :meth:`TwynClient.watch <twyn_widgets.TwynClient.watch>`; polling runs on the
+    shared background scheduler, not in the caller's thread.
+
+    - ``result(timeout)`` blocks for the result, or raises
+      :class:`~twyn_widgets.SimulationFailed`, :class:`~twyn_widgets.WaitTimeout` or the
+      :class:`~twyn_widgets.APIError` that ended the watch; ``CancelledError`` after ``stop()``.
+    - ``await watch`` works in asyncio (``asyncio.gather(*watches)``).
+    - ``subscribe(fn)`` calls ``fn(snapshot)`` on every change, from a polling thread.
+    - ``stop()`` stops this handle's polling; there is no remote cancel (R8): the simulation
+      goes on on the server.
+
+    Several handles on the same simulation and client share one poller; each ends on its own.
+    """
+
+    def __init__(self, tracker: Tracker, deadline: float | None, timeout: float | None) -> None:
+        super().__init__()
+        self._tracker = tracker
+        self.deadline = deadline
+        """``time.monotonic()`` value after which this handle times out, or ``None``."""
+        self.timeout = timeout
+        """The timeout in real seconds (already scaled), or ``None``."""
+        self._subscribers: list[Subscriber] = []
+        self._sub_lock = threading.Lock()
+        self._final: WatchSnapshot | None = None
+
+    @property
+    def simulation_id(self) -> str:
+        """The watched simulation's id."""
+        return self._tracker.simulation_id
+
+    @property
+    def snapshot(self) -> WatchSnapshot:
+        """The latest state of the watch."""
+        return self._final or self._tracker.snapshot
+
+    @property
+    def client(self) -> Any:
+        """The client this watch polls with."""
+        return self._tracker.client
+
+    def subscribe(self, callback: Subscriber, *, now: bool = True) -> Callable[[], None]:
+        """Call ``callback(snapshot)`` on every change; returns a function that unsubscribes.
+
+        The callback runs on a polling thread: keep it short, and never print, display or
+        enter an ``Output`` widget from it (set widget traits only). With ``now``, it is also
+        called once at once, in the caller's thread, with the current snapshot.
+        """
+        with self._sub_lock:
+            self._subscribers.append(callback)
+        if now:
+            callback(self.snapshot)
+
+        def unsubscribe() -> None:
+            with self._sub_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _publish(self, snapshot: WatchSnapshot) -> None:
+        with self._sub_lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(snapshot)
+            except Exception:  # a subscriber's bug must not stop the polling
+                log.exception("twyn-widgets: a watch subscriber failed")
+
+    def _end(self, snapshot: WatchSnapshot) -> bool:
+        """End this handle with ``snapshot``'s outcome; ``False`` if it had already ended."""
+        with self._sub_lock:
+            if self.done():
+                return False
+            self._final = snapshot
+        if snapshot.result is not None:
+            self.set_result(snapshot.result)
+        elif snapshot.error is not None:
+            self.set_exception(snapshot.error)
+        else:
+            super().cancel()
+        self._publish(snapshot)
+        return True
+
+    def stop(self) -> bool:
+        """Stop watching (this handle); the simulation itself goes on (no remote cancel, R8).
+
+        Returns ``False`` if the watch had already ended.
+        """
+        return self._tracker.detach(self, stopped=True)
+
+    def cancel(self) -> bool:
+        """Same as :meth:`stop`: the future is cancelled and polling for it stops."""
+        return self.stop()
+
+    def wait(self, timeout: float | None = None) -> SimulationResult:
+        """Block until the result (same as ``result(timeout)``)."""
+        return self.result(timeout)
+
+    def __await__(self) -> Generator[Any, None, SimulationResult]:
+        # Why wrap_future: it bridges this thread-completed future into the running loop,
+        # the docs' asyncio.gather pattern without aiohttp.
+        return asyncio.wrap_future(self).__await__()
+
+    def __repr__(self) -> str:
+        snap = self.snapshot
+        status = snap.status or "unknown"
+        return f"<Watch {self.simulation_id} {snap.state} status={status} polls={snap.polls}>"
