@@ -54,17 +54,20 @@ __all__ = [
     "APIError",
     "Analysis",
     "AuthenticationError",
+    "Backoff",
     "BadRequest",
     "ConfigurationError",
     "Conflict",
     "ConnectError",
     "ConnectionDropped",
+    "Fixed",
     "InvalidIdError",
     "LifecycleEntry",
     "Metrics",
     "NotFound",
     "PermissionDenied",
     "Phase",
+    "PhaseAware",
     "ProtocolError",
     "RateLimit",
     "RateLimited",
@@ -73,18 +76,46 @@ __all__ = [
     "Scenario",
     "ServerError",
     "Simulation",
+    "SimulationBoard",
     "SimulationFailed",
     "SimulationResult",
+    "SimulationWatcher",
     "Status",
     "TransportError",
     "TwynClient",
     "TwynError",
     "ValidationError",
     "WaitTimeout",
+    "Watch",
     "__version__",
     "connect",
     "load_ipython_extension",
 ]
+
+
+_LAZY = {
+    "SimulationWatcher": "twyn_widgets.widgets",
+    "SimulationBoard": "twyn_widgets.widgets",
+    "Watch": "twyn_widgets.polling",
+    "Fixed": "twyn_widgets.polling",
+    "Backoff": "twyn_widgets.polling",
+    "PhaseAware": "twyn_widgets.polling",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Why lazy: the widgets pull in ipywidgets and the polling layer starts threads on use;
+    # `import twyn_widgets` stays light (anywidget's pattern).
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'twyn_widgets' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 def load_ipython_extension(ipython: Any) -> None:

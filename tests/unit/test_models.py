@@ -52,8 +52,12 @@ def test_status_table_run_gives_the_documented_phase_durations() -> None:
 def test_failed_phase_is_the_last_processing_entry_before_failed() -> None:
     states = [*docs.COMPLETED_STATES[:4], {"name": "FAILED", "at": "2025-11-24T01:02:00Z"}]
     sim = Simulation.from_json(
-        {"id": "s1", "status": "FAILED", "error_log": "numerical instability",
-         "lifecycle": {"states": states}}  # fmt: skip
+        {
+            "id": "s1",
+            "status": "FAILED",
+            "error_log": "numerical instability",
+            "lifecycle": {"states": states},
+        }  # fmt: skip
     )
     assert sim.failed_phase is Phase.SIMULATOR
     assert sim.phase is Phase.SIMULATOR

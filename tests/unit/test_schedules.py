@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext
 from twyn_widgets.models import Status
+from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext
 
 
 def ctx(status: str | None, phase_elapsed: float | None = None, polls: int = 1) -> PollContext:

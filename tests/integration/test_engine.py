@@ -1,0 +1,230 @@
+"""The polling engine against the emulator: results, failures, faults, budget, threads."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import twyn_widgets as tw
+from twyn_widgets.client import TwynClient
+from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
+from twyn_widgets.polling.engine import POOL_SIZE
+
+
+def record(watch: tw.Watch) -> list[WatchSnapshot]:
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+    return seen
+
+
+def test_watch_gives_the_result_and_snapshots_walk_the_phases(client: TwynClient) -> None:
+    sim = client.create_simulation("engine: happy path")
+    watch = client.watch(sim)
+    seen = record(watch)
+    result = watch.result(timeout=20)
+    assert result.id == sim.id
+    assert result.analysis.executive_summary
+    assert result.simulation is not None
+    assert result.simulation.status is tw.Status.COMPLETED_ANALYSIS
+    assert seen[-1].state is WatchState.SUCCEEDED
+    assert seen[-1].result is result
+    phases = [s.phase for s in seen if s.phase is not None]
+    assert phases[0] is tw.Phase.ARCHITECT
+    assert phases[-1] is tw.Phase.ANALYST
+    assert watch.snapshot.polls >= 2
+
+
+def test_failed_simulation_raises_simulation_failed_with_phase_and_log(client: TwynClient) -> None:
+    sim = client.create_simulation("engine: fails [fail:analyst]")
+    watch = client.watch(sim.id)
+    with pytest.raises(tw.SimulationFailed) as exc:
+        watch.result(timeout=20)
+    assert exc.value.phase == "Analyst"
+    assert exc.value.error_log
+    assert watch.snapshot.state is WatchState.FAILED
+
+
+def test_watching_the_same_simulation_twice_shares_one_poller(client: TwynClient) -> None:
+    engine = get_engine()
+    sim = client.create_simulation("engine: shared")
+    first = client.watch(sim)
+    second = client.watch(sim.id)
+    assert first is not second
+    assert first._tracker is second._tracker
+    assert first.result(20).id == second.result(20).id
+
+
+def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu: Any) -> None:
+    sim = client.create_simulation("engine: stopped")
+    first = client.watch(sim, schedule=Fixed(5))
+    second = client.watch(sim)
+    assert first.stop()
+    assert first.cancelled()
+    with pytest.raises(concurrent.futures.CancelledError):
+        first.result(1)
+    assert first.snapshot.state is WatchState.STOPPED
+    assert second.stop()
+    engine = get_engine()
+    assert all(t.simulation_id != sim.id for t in engine._trackers.values())
+    before = emu.counters()["requests_total"]
+    time.sleep(0.1)  # 60 polls' worth of Fixed(5) at 600x
+    assert emu.counters()["requests_total"] == before
+
+
+def test_timeout_ends_the_watch_with_wait_timeout(client: TwynClient) -> None:
+    sim = client.create_simulation("engine: timeout")
+    watch = client.watch(sim, timeout=10)  # 10 API seconds = 17 ms at 600x
+    with pytest.raises(tw.WaitTimeout, match="gave up waiting") as exc:
+        watch.result(5)
+    assert isinstance(exc.value, TimeoutError)
+    assert watch.snapshot.state is WatchState.TIMED_OUT
+
+
+def test_add_done_callback_and_asyncio_gather(client: TwynClient) -> None:
+    sims = [client.create_simulation(f"engine: gather {i}") for i in range(3)]
+    called = threading.Event()
+    watches = [client.watch(s) for s in sims]
+    watches[0].add_done_callback(lambda _f: called.set())
+
+    async def main() -> list[tw.SimulationResult]:
+        return await asyncio.gather(*watches)
+
+    results = asyncio.run(main())
+    assert [r.id for r in results] == [s.id for s in sims]
+    assert called.wait(5)
+
+
+FAULTS = [
+    "status_500", "status_502", "status_503", "status_504", "html_error", "drop",
+    "reset_mid_body", "malformed_json", "truncated_json", "slow",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
+    emu: Any, kind: str
+) -> None:
+    client = emu.client(timeout=(1.0, 0.5))
+    sim = client.create_simulation(f"engine: fault {kind}")
+    emu.inject(kind, count=3, path=f"^/v1/simulations/{sim.id}$", delay=1.0)
+    try:
+        watch = client.watch(sim)
+        seen = record(watch)
+        assert watch.result(30).id == sim.id
+    finally:
+        emu.clear_faults()
+    notices = [s.notice for s in seen if s.state is WatchState.RETRYING]
+    assert notices, f"no retry reported for {kind}"
+    assert notices[0] is not None
+    assert "retrying after" in notices[0]
+    assert "attempt 1" in notices[0]
+    assert watch.snapshot.retries >= 1
+
+
+def test_429_pauses_polling_for_retry_after_then_succeeds(client: TwynClient, emu: Any) -> None:
+    sim = client.create_simulation("engine: 429")
+    emu.inject("rate_limited_body", count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
+    watch = client.watch(sim)
+    seen = record(watch)
+    started = time.monotonic()
+    assert watch.result(20).id == sim.id
+    limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
+    assert limited
+    assert limited[0].notice is not None
+    assert "rate limited" in limited[0].notice
+    # retry_after is server time (1 real second), never scaled by the 600x client.
+    assert time.monotonic() - started >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("action", "error"),
+    [("delete", tw.NotFound), ("revoke", tw.AuthenticationError)],
+)
+def test_terminal_errors_mid_watch_end_it_at_once(
+    emu: Any, action: str, error: type[Exception]
+) -> None:
+    _, key = emu.new_tenant(f"terminal-{action}")
+    client = TwynClient(key, emu.base_url, time_scale=1 / 60)  # slow enough to act mid-run
+    sim = client.create_simulation("engine: terminal")
+    watch = client.watch(sim)
+    time.sleep(0.2)
+    if action == "delete":
+        emu.delete_simulation(sim.id)
+    else:
+        key_id = client.list_keys()[0]["key_id"]
+        client._call("PATCH", f"/keys/{key_id}", body={"is_active": False})
+    with pytest.raises(error):
+        watch.result(20)
+    assert watch.snapshot.state is WatchState.ERROR
+
+
+def test_unknown_status_is_reported_not_fatal(client: TwynClient, emu: Any) -> None:
+    sim = client.create_simulation("engine: unknown status")
+    emu.force_status(sim.id, "QUEUED", duration=0.05)
+    watch = client.watch(sim)
+    seen = record(watch)
+    assert watch.result(20).id == sim.id
+    assert any(s.notice and "unknown status 'QUEUED'" in s.notice for s in seen)
+
+
+def test_status_going_backwards_is_reported_not_fatal(client: TwynClient, emu: Any) -> None:
+    sim = client.create_simulation("engine: backwards")
+    watch = client.watch(sim)
+    seen = record(watch)
+    deadline = time.monotonic() + 5
+    while watch.snapshot.status not in ("PROCESSING_SIMULATION", "COMPLETED_SIMULATION",
+                                        "PROCESSING_ANALYSIS") and time.monotonic() < deadline:  # fmt: skip
+        time.sleep(0.005)
+    emu.force_status(sim.id, "PROCESSING_CONFIG", duration=0.05)
+    assert watch.result(20).id == sim.id
+    assert any(s.notice and "went back" in s.notice for s in seen)
+
+
+def test_many_watches_on_one_client_are_refreshed_by_list_pages(emu: Any) -> None:
+    _, key = emu.new_tenant("batching")
+    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
+    sims = [client.create_simulation(f"engine: batch {i}") for i in range(30)]
+    emu.reset_counters()
+    watches = [client.watch(s) for s in sims]
+    for w in watches:
+        assert w.result(30)
+    by_route = emu.counters()["requests"]
+    lists = by_route.get("GET /v1/simulations", 0)
+    singles = by_route.get("GET /v1/simulations/{id}", 0)
+    assert lists > 0
+    # Without batching each simulation needs several single GETs; with it, one GET each
+    # (the first, which checks access) plus a few stragglers.
+    assert singles <= 2 * len(sims)
+
+
+def test_low_rate_limit_is_never_exceeded(emu: Any) -> None:
+    _, key = emu.new_tenant("low-limit")
+    emu.set_rate_limit(key, 60, window=4)
+    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
+    sims = [client.create_simulation(f"engine: budget {i}") for i in range(3)]
+    emu.reset_counters()
+    watches = [client.watch(s) for s in sims]
+    seen = [record(w) for w in watches]
+    for w in watches:
+        w.result(30)
+    assert not any(s.state is WatchState.RATE_LIMITED for snaps in seen for s in snaps)
+
+
+def test_thousand_watches_add_no_threads(emu: Any) -> None:
+    _, key = emu.new_tenant("threads")
+    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
+    engine = get_engine()
+    # 1000 ids that do not exist: each watch polls once, then ends with NotFound.
+    watches = [client.watch(f"missing-{i}") for i in range(1000)]
+    names = {t.name for t in threading.enumerate() if t.name.startswith("twyn-")}
+    assert engine.threads <= 1 + POOL_SIZE
+    assert len([n for n in names if n.startswith(("twyn-poll", "twyn-scheduler"))]) <= 1 + POOL_SIZE
+    for w in watches:
+        with pytest.raises(tw.NotFound):
+            w.result(60)
+    assert engine.threads <= 1 + POOL_SIZE

@@ -1,0 +1,17 @@
+"""Kernel tests use an emulator at 60x, so a run lasts several one-second refreshes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def emu_60() -> Iterator[Any]:
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=60.0, seed=11) as server:
+        server.set_rate_limit(server.api_key, 1000, window=3600 / 60)  # TEMP until default
+        yield server

@@ -1,0 +1,215 @@
+"""``%twyn_wait`` and ``%%twyn_wait``: show a live watcher, block until done, return the result.
+
+``%load_ext twyn_widgets`` registers them.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from ._connect import connect
+from .errors import SimulationFailed
+from .models import Simulation
+from .polling import Backoff, Fixed, PhaseAware, Schedule
+
+__all__ = ["TwynMagics", "register"]
+
+_POLL = 0.2
+"""Seconds between checks while blocking: short, so Ctrl-C / Interrupt ends the wait at once."""
+
+
+def _schedule(kind: str, interval: float | None) -> Schedule:
+    if kind == "fixed":
+        return Fixed(interval if interval is not None else 5.0)
+    if kind == "backoff":
+        if interval is not None:
+            raise UsageError("--interval goes with --schedule fixed or phase, not backoff")
+        return Backoff()
+    return PhaseAware() if interval is None else PhaseAware(interval=interval)
+
+
+def _options(func: Any) -> Any:
+    """The options the line and the cell magic share."""
+    for decorator in reversed(
+        [
+            argument(
+                "--timeout",
+                type=float,
+                default=None,
+                help="give up after S API seconds (default 600, the docs' limit)",
+            ),
+            argument(
+                "--schedule",
+                choices=("phase", "fixed", "backoff"),
+                default="phase",
+                help="when to poll: phase-aware (default), every --interval s, or the "
+                "docs' backoff",
+            ),
+            argument(
+                "--interval",
+                type=float,
+                default=None,
+                help="seconds between polls for --schedule fixed (default 5)",
+            ),
+            argument("--quiet", action="store_true", help="show nothing; still return"),
+            argument(
+                "--no-raise",
+                dest="no_raise",
+                action="store_true",
+                help="return a failure's exception instead of raising it",
+            ),
+            argument(
+                "-o",
+                "--out",
+                default=None,
+                metavar="VAR",
+                help="also store the result in the variable VAR",
+            ),
+        ]  # fmt: skip
+    ):
+        func = decorator(func)
+    return func
+
+
+@magics_class
+class TwynMagics(Magics):  # type: ignore[misc]
+    """The ``%twyn_wait`` line magic and ``%%twyn_wait`` cell magic."""
+
+    @magic_arguments()  # type: ignore[misc]
+    @argument("simulations", nargs="*", help="simulation ids (or names of variables holding them)")
+    @_options
+    @line_magic  # type: ignore[misc]
+    def twyn_wait(self, line: str) -> Any:
+        """Watch simulations live and block until they finish; return the result(s).
+
+        ``res = %twyn_wait $sid`` gives one ``SimulationResult``; several ids give a list,
+        shown on one board. Interrupt ends the wait at once, stops the polling and raises
+        ``KeyboardInterrupt``; the simulations go on on the server.
+        """
+        args = self._parse(self.twyn_wait, line)
+        if not args.simulations:
+            raise UsageError("%twyn_wait needs at least one simulation id")
+        targets = [self._resolve(name) for name in args.simulations]
+        return self._wait(targets, args, several=len(targets) > 1)
+
+    @magic_arguments()  # type: ignore[misc]
+    @_options
+    @cell_magic("twyn_wait")  # type: ignore[misc]
+    def twyn_wait_cell(self, line: str, cell: str) -> Any:
+        """Run the cell, then wait on what its last expression gives (an id, a ``Simulation``,
+        a ``SimulationWatcher``, or a list of them) as ``%twyn_wait`` does."""
+        args = self._parse(self.twyn_wait_cell, line)
+        value = self._run_cell(cell)
+        if value is None:
+            raise UsageError("%%twyn_wait: the cell's last line must give a simulation or a list")
+        several = isinstance(value, (list, tuple))
+        targets = list(value) if several else [value]
+        return self._wait(targets, args, several=several)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(func: Any, line: str) -> Any:
+        try:
+            return parse_argstring(func, line)
+        except UsageError:
+            raise
+        except SystemExit as exc:  # argparse's exit on bad options
+            raise UsageError(f"bad options: {line!r}") from exc
+
+    def _resolve(self, token: str) -> Any:
+        """A name in the user's namespace holding a simulation wins over the literal id."""
+        value = self.shell.user_ns.get(token) if token.isidentifier() else None
+        if value is not None and not callable(value):
+            return value
+        return token
+
+    def _run_cell(self, cell: str) -> Any:
+        tree = ast.parse(cell)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        ns = self.shell.user_ns
+        if tree.body:
+            exec(compile(tree, "<twyn_wait cell>", "exec"), ns)
+        if last is None:
+            return None
+        return eval(compile(ast.Expression(last.value), "<twyn_wait cell>", "eval"), ns)
+
+    def _wait(self, targets: Sequence[Any], args: Any, *, several: bool) -> Any:
+        from .widgets import SimulationWatcher
+
+        schedule = _schedule(args.schedule, args.interval)
+        watchers: list[SimulationWatcher] = []
+        client = None
+        for target in targets:
+            if isinstance(target, SimulationWatcher):
+                watchers.append(target)
+                continue
+            if not isinstance(target, (str, Simulation, dict)):
+                raise UsageError(
+                    f"%twyn_wait cannot wait on a {type(target).__name__}: give an id, a "
+                    "Simulation, a SimulationWatcher, or a list of them"
+                )
+            client = client or connect()
+            watchers.append(
+                SimulationWatcher(target, client=client, schedule=schedule, timeout=args.timeout)
+            )
+        if not args.quiet:
+            self._show(watchers, several)
+        try:
+            outcomes = self._block(watchers, args.no_raise)
+        except KeyboardInterrupt:
+            # Why stop before re-raising: an interrupted wait must leave nothing polling.
+            for watcher in watchers:
+                watcher.stop()
+            raise
+        value = outcomes if several else outcomes[0]
+        if args.out:
+            self.shell.user_ns[args.out] = value
+        return value
+
+    @staticmethod
+    def _show(watchers: Sequence[Any], several: bool) -> None:
+        from ._ipython import in_kernel
+
+        if not in_kernel():
+            return  # a terminal gets the text line printed while blocking
+        from IPython.display import display
+
+        if several:
+            from .widgets import SimulationBoard
+
+            display(SimulationBoard(watchers))  # type: ignore[no-untyped-call]
+        else:
+            display(watchers[0])  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    def _block(watchers: Sequence[Any], no_raise: bool) -> list[Any]:
+        futures = [w.watch for w in watchers]
+        pending = set(futures)
+        while pending:
+            # Why short waits: the kernel's interrupt arrives as KeyboardInterrupt between them.
+            _, pending = concurrent.futures.wait(pending, timeout=_POLL)
+            if pending:
+                time.sleep(0)
+        out: list[Any] = []
+        for future in futures:
+            try:
+                out.append(future.result())
+            except SimulationFailed as exc:
+                if not no_raise:
+                    raise
+                out.append(exc)
+        return out
+
+
+def register(ipython: Any) -> None:
+    """Register the magics on an IPython shell (``%load_ext twyn_widgets`` calls this)."""
+    ipython.register_magics(TwynMagics)

@@ -1,0 +1,7 @@
+"""The display layer: widgets that render the polling engine's snapshots (no polling logic)."""
+
+from __future__ import annotations
+
+from .watcher import SimulationWatcher
+
+__all__ = ["SimulationWatcher"]

@@ -1,0 +1,352 @@
+"""``SimulationWatcher``: a live widget for one simulation, fed by the polling engine."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Generator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import ipywidgets as W
+import traitlets
+
+from .._connect import connect
+from .._ipython import display_bundle, in_kernel, update_bundle
+from ..client import SimulationRef, TwynClient, simulation_id
+from ..errors import ProtocolError
+from ..models import Simulation, SimulationResult
+from ..polling import Schedule, Watch, WatchSnapshot, WatchState
+from . import html as H
+from ._format import phase_text
+from .text import progress_line, watcher_repr
+from .ticker import get_ticker
+
+__all__ = ["SimulationWatcher"]
+
+REFRESH = 1.0
+"""Seconds between two refreshes of one watcher: each sends at most two widget messages."""
+
+_BAR_STYLE = {
+    WatchState.WATCHING: "info",
+    WatchState.RETRYING: "warning",
+    WatchState.RATE_LIMITED: "warning",
+    WatchState.SUCCEEDED: "success",
+    WatchState.FAILED: "danger",
+    WatchState.ERROR: "danger",
+    WatchState.TIMED_OUT: "warning",
+    WatchState.STOPPED: "warning",
+}
+
+
+class SimulationWatcher(W.VBox):  # type: ignore[misc]
+    """A live view of one simulation: progress, phase, status, elapsed time, ETA, result.
+
+    Watching starts when the widget is made (``autostart``) and runs on the shared background
+    scheduler: the cell returns at once. On success the widget shows the analysis and a chart
+    of the metrics; on failure the error_log and the failed phase, with the bar kept red.
+
+    Parameters
+    ----------
+    simulation
+        Its id, a :class:`~twyn_widgets.Simulation` or the API's dict.
+    client
+        Defaults to :func:`twyn_widgets.connect` (the real API with ``TWYN_API_KEY``, else
+        a local emulator).
+    schedule
+        When to poll (:class:`~twyn_widgets.polling.PhaseAware` by default).
+    timeout
+        Give up after this long, in API seconds (scaled by the client's ``time_scale``);
+        defaults to the docs' 600 s.
+    autostart
+        Start watching now; otherwise call :meth:`start`.
+
+    Attributes
+    ----------
+    status, phase, progress, elapsed
+        Observable traits (``watcher.observe(fn, "status")``), updated about once a second
+        from a background thread. They are not synced to the browser.
+    result
+        The :class:`~twyn_widgets.SimulationResult` once finished, else ``None``.
+
+    Examples
+    --------
+    >>> w = SimulationWatcher(sim)          # doctest: +SKIP
+    >>> w                                   # shows the live widget  # doctest: +SKIP
+    >>> result = w.wait()                   # or: result = await w   # doctest: +SKIP
+    """
+
+    children: Any  # the Box trait; annotated because ipywidgets ships no types
+    status = traitlets.Unicode("")
+    phase = traitlets.Unicode("")
+    progress = traitlets.Float(0.0)
+    elapsed = traitlets.Float(0.0)
+
+    def __init__(
+        self,
+        simulation: SimulationRef,
+        *,
+        client: TwynClient | None = None,
+        schedule: Schedule | None = None,
+        timeout: float | timedelta | None = None,
+        autostart: bool = True,
+    ) -> None:
+        self._simulation = simulation
+        self._simulation_id = simulation_id(simulation)
+        self._client = client if client is not None else connect()
+        self._schedule = schedule
+        self._timeout = timeout
+        self._watch: Watch | None = None
+        self._unsubscribe: Any = None
+        self._lock = threading.Lock()
+        self._snapshot = WatchSnapshot(self._simulation_id, time_scale=self._client.time_scale)
+        self._dirty = False
+        self._last_refresh = -math.inf
+        self._last_second = -1
+        self._stage = 0  # 0 live, 1 final state shown, 2 result shown, 3 summary published
+        self._created = time.monotonic()
+        self._display_id: str | None = None
+
+        self._bar = W.FloatProgress(
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            bar_style="info",
+            description="0%",
+            style={"description_width": "3em"},
+            layout=W.Layout(width="100%"),
+        )
+        self._line = W.HTML(layout=W.Layout(flex="1 1 auto"))
+        self._stop_button = W.Button(
+            description="Stop",
+            icon="stop",
+            tooltip="Stop watching (the simulation goes on on the server)",
+            layout=W.Layout(width="auto"),
+        )
+        self._stop_button.on_click(lambda _button: self.stop())
+        self._result_view = W.HTML()
+        self._row = W.HBox([self._line, self._stop_button])
+        super().__init__(
+            children=[self._bar, self._row],
+            layout=W.Layout(width="100%", max_width="900px"),
+        )
+        self.add_class("twyn-watcher")
+        if not isinstance(simulation, str):
+            self._adopt_initial(simulation)
+        self._refresh(time.monotonic())
+        if autostart:
+            self.start()
+
+    def _adopt_initial(self, simulation: SimulationRef) -> None:
+        """Show what the caller already knows (title, status) before the first poll."""
+        if isinstance(simulation, Simulation):
+            sim = simulation
+        else:
+            try:
+                sim = Simulation.from_json(simulation)  # type: ignore[arg-type]
+            except ProtocolError:
+                return  # the first poll will tell
+        self._snapshot = self._snapshot.evolve(simulation=sim)
+
+    # -- watching -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start (or restart after a stop or timeout) watching on the background scheduler."""
+        if self._watch is not None and not self._watch.done():
+            return
+        self._stage = 0
+        self._watch = self._client.watch(
+            self._simulation, schedule=self._schedule, timeout=self._timeout
+        )
+        # Why subscribe and not render: the callback runs on a polling thread; it only
+        # stores the snapshot, and the ticker turns it into trait sets at most once a second.
+        self._unsubscribe = self._watch.subscribe(self._on_snapshot)
+        if self._row not in self.children:
+            self.children = (self._bar, self._row)
+        get_ticker().add(self)
+
+    def _on_snapshot(self, snapshot: WatchSnapshot) -> None:
+        with self._lock:
+            self._snapshot = snapshot
+            self._dirty = True
+
+    def stop(self) -> None:
+        """Stop watching; the simulation goes on on the server (there is no remote cancel)."""
+        if self._watch is not None:
+            self._watch.stop()
+
+    @property
+    def watch(self) -> Watch | None:
+        """The engine's handle (a future), or ``None`` before :meth:`start`."""
+        return self._watch
+
+    @property
+    def simulation_id(self) -> str:
+        """The watched simulation's id."""
+        return self._simulation_id
+
+    @property
+    def snapshot(self) -> WatchSnapshot:
+        """The latest state of the watch."""
+        return self._snapshot
+
+    @property
+    def result(self) -> SimulationResult | None:
+        """The result once the simulation finished, else ``None``."""
+        return self._snapshot.result
+
+    def wait(self, timeout: float | None = None) -> SimulationResult:
+        """Block until the result, or raise what ended the watch.
+
+        ``timeout`` is in real seconds. In a terminal, a text progress line is drawn while
+        waiting (the widget cannot show there).
+
+        Raises
+        ------
+        SimulationFailed, WaitTimeout, APIError
+            How the watch ended.
+        concurrent.futures.TimeoutError
+            ``timeout`` passed first (the watch goes on).
+        """
+        if self._watch is None:
+            self.start()
+        assert self._watch is not None
+        if _terminal():
+            return self._wait_with_text(timeout)
+        return self._watch.result(timeout)
+
+    def _wait_with_text(self, timeout: float | None) -> SimulationResult:
+        assert self._watch is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._watch.done():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            concurrent.futures.wait([self._watch], min(1.0, left) if left is not None else 1.0)
+            sys.stdout.write("\r" + self._text_line())
+            sys.stdout.flush()
+        sys.stdout.write("\r" + self._text_line() + "\n")
+        return self._watch.result(0)
+
+    def _text_line(self) -> str:
+        snap = self._snapshot
+        est = snap.estimate(datetime.now(timezone.utc))
+        return progress_line(snap, est.progress, self._elapsed(est.elapsed))
+
+    def __await__(self) -> Generator[Any, None, SimulationResult]:
+        if self._watch is None:
+            self.start()
+        assert self._watch is not None
+        return self._watch.__await__()
+
+    def close(self) -> None:
+        """Stop watching and close the widget and its parts."""
+        self.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        get_ticker().discard(self)
+        for part in (self._bar, self._line, self._stop_button, self._result_view, self._row):
+            part.close()
+        super().close()
+
+    # -- rendering (ticker thread) --------------------------------------------------------------
+
+    def _elapsed(self, from_server: float | None) -> float:
+        return from_server if from_server is not None else time.monotonic() - self._created
+
+    def _tick(self) -> bool:
+        """Called by the ticker about four times a second; refreshes at most once a second."""
+        now = time.monotonic()
+        if now - self._last_refresh < REFRESH:
+            return True
+        return self._refresh(now)
+
+    def _refresh(self, now: float) -> bool:
+        with self._lock:
+            snap = self._snapshot
+            dirty = self._dirty
+            self._dirty = False
+        est = snap.estimate(datetime.now(timezone.utc))
+        elapsed = self._elapsed(est.elapsed)
+        second = int(elapsed)
+        if not dirty and second == self._last_second and self._stage == 0 and not snap.done:
+            return True
+        self._last_refresh = now
+        self._last_second = second
+        if snap.done and self._stage >= 1:
+            return self._finish(snap, elapsed)
+        progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
+        # Python-side traits: not synced, so they cost no messages.
+        self.status = str(snap.status or "")
+        self.phase = phase_text(snap.phase)
+        self.progress = progress
+        self.elapsed = elapsed
+        # At most two widget messages: the bar (one message for its three traits) and the line.
+        with self._bar.hold_sync():
+            self._bar.value = progress
+            self._bar.bar_style = _BAR_STYLE.get(snap.state, "info")
+            self._bar.description = f"{progress * 100:.0f}%"
+        self._line.value = H.status_html(snap, est, elapsed)
+        if snap.done:
+            self._stage = 1
+        return True
+
+    def _finish(self, snap: WatchSnapshot, elapsed: float) -> bool:
+        """The last steps, one per refresh so no second sends more than two messages."""
+        if self._stage == 1:
+            self._result_view.value = (
+                H.result_html(snap.result) if snap.result is not None else H.ended_html(snap)
+            )
+            self.children = (self._bar, self._line, self._result_view)
+            self._stage = 2
+            return True
+        if self._stage == 2:
+            self._stage = 3
+            self._publish_summary(snap, elapsed)
+        return False
+
+    def _publish_summary(self, snap: WatchSnapshot, elapsed: float) -> None:
+        if self._display_id is None:
+            return
+        # Why from this thread: update_display_data is matched by display_id in the frontend,
+        # not by the parent cell, so ipykernel's per-thread output routing (ipykernel#1450,
+        # #1451) does not misplace it; it makes saved notebooks show the outcome as HTML.
+        update_bundle(self._mimebundle(), self._display_id)
+
+    # -- text and display -----------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        snap = self._snapshot
+        est = snap.estimate(datetime.now(timezone.utc))
+        return watcher_repr(snap, self._elapsed(est.elapsed))
+
+    def _mimebundle(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text/plain": repr(self)}
+        if self.comm is not None:  # a closed widget has no view, only its text and HTML
+            data["application/vnd.jupyter.widget-view+json"] = {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.model_id,
+            }
+        snap = self._snapshot
+        if snap.done:
+            est = snap.estimate(datetime.now(timezone.utc))
+            data["text/html"] = H.summary_html(snap, self._elapsed(est.elapsed))
+        return data
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return self._mimebundle()
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        if self._display_id is None:
+            self._display_id = uuid.uuid4().hex
+        display_bundle(self._mimebundle(), self._display_id)
+
+
+def _terminal() -> bool:
+    """Whether we run outside a kernel with a TTY: a text line instead of a widget."""
+    return not in_kernel() and bool(getattr(sys.stdout, "isatty", lambda: False)())
