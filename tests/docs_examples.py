@@ -101,7 +101,9 @@ ERRORS: dict[int, dict[str, Any]] = {
         "status": "PROCESSING_SIMULATION",
     },
     422: {
-        "detail": [{"loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing"}]
+        "detail": [
+            {"loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing"}
+        ]
     },
     429: {
         "error": "RATE_LIMIT_EXCEEDED",

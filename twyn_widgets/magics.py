@@ -36,45 +36,38 @@ def _schedule(kind: str, interval: float | None) -> Schedule:
     return PhaseAware() if interval is None else PhaseAware(interval=interval)
 
 
+_SHARED_OPTIONS = (
+    argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="give up after S API seconds (default 600, the docs' limit)",
+    ),
+    argument(
+        "--schedule",
+        choices=("phase", "fixed", "backoff"),
+        default="phase",
+        help="when to poll: phase-aware (default), every --interval s, or the docs' backoff",
+    ),
+    argument(
+        "--interval", type=float, default=None, help="seconds between polls (fixed: default 5)"
+    ),
+    argument("--quiet", action="store_true", help="show nothing; still return the result"),
+    argument(
+        "--no-raise",
+        dest="no_raise",
+        action="store_true",
+        help="return a failure's exception instead of raising it",
+    ),
+    argument(
+        "-o", "--out", default=None, metavar="VAR", help="also store the result in variable VAR"
+    ),
+)
+
+
 def _options(func: Any) -> Any:
-    """The options the line and the cell magic share."""
-    for decorator in reversed(
-        [
-            argument(
-                "--timeout",
-                type=float,
-                default=None,
-                help="give up after S API seconds (default 600, the docs' limit)",
-            ),
-            argument(
-                "--schedule",
-                choices=("phase", "fixed", "backoff"),
-                default="phase",
-                help="when to poll: phase-aware (default), every --interval s, or the "
-                "docs' backoff",
-            ),
-            argument(
-                "--interval",
-                type=float,
-                default=None,
-                help="seconds between polls for --schedule fixed (default 5)",
-            ),
-            argument("--quiet", action="store_true", help="show nothing; still return"),
-            argument(
-                "--no-raise",
-                dest="no_raise",
-                action="store_true",
-                help="return a failure's exception instead of raising it",
-            ),
-            argument(
-                "-o",
-                "--out",
-                default=None,
-                metavar="VAR",
-                help="also store the result in the variable VAR",
-            ),
-        ]  # fmt: skip
-    ):
+    """Apply the options the line and the cell magic share."""
+    for decorator in reversed(_SHARED_OPTIONS):
         func = decorator(func)
     return func
 
@@ -83,10 +76,10 @@ def _options(func: Any) -> Any:
 class TwynMagics(Magics):  # type: ignore[misc]
     """The ``%twyn_wait`` line magic and ``%%twyn_wait`` cell magic."""
 
-    @magic_arguments()  # type: ignore[misc]
+    @magic_arguments()
     @argument("simulations", nargs="*", help="simulation ids (or names of variables holding them)")
     @_options
-    @line_magic  # type: ignore[misc]
+    @line_magic
     def twyn_wait(self, line: str) -> Any:
         """Watch simulations live and block until they finish; return the result(s).
 
@@ -100,9 +93,9 @@ class TwynMagics(Magics):  # type: ignore[misc]
         targets = [self._resolve(name) for name in args.simulations]
         return self._wait(targets, args, several=len(targets) > 1)
 
-    @magic_arguments()  # type: ignore[misc]
+    @magic_arguments()
     @_options
-    @cell_magic("twyn_wait")  # type: ignore[misc]
+    @cell_magic("twyn_wait")
     def twyn_wait_cell(self, line: str, cell: str) -> Any:
         """Run the cell, then wait on what its last expression gives (an id, a ``Simulation``,
         a ``SimulationWatcher``, or a list of them) as ``%twyn_wait`` does."""
@@ -125,17 +118,27 @@ class TwynMagics(Magics):  # type: ignore[misc]
         except SystemExit as exc:  # argparse's exit on bad options
             raise UsageError(f"bad options: {line!r}") from exc
 
+    @property
+    def _ns(self) -> dict[str, Any]:
+        assert self.shell is not None  # set when IPython registers the magics
+        ns: dict[str, Any] = self.shell.user_ns
+        return ns
+
     def _resolve(self, token: str) -> Any:
         """A name in the user's namespace holding a simulation wins over the literal id."""
-        value = self.shell.user_ns.get(token) if token.isidentifier() else None
+        value = self._ns.get(token) if token.isidentifier() else None
         if value is not None and not callable(value):
             return value
         return token
 
     def _run_cell(self, cell: str) -> Any:
-        tree = ast.parse(cell)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        ns = self.shell.user_ns
+        tree = ast.parse(self.shell.transform_cell(cell) if self.shell else cell)
+        last = tree.body[-1] if tree.body else None
+        ns = self._ns
+        if isinstance(last, ast.Expr):
+            tree.body.pop()
+        else:
+            last = None
         if tree.body:
             exec(compile(tree, "<twyn_wait cell>", "exec"), ns)
         if last is None:
@@ -172,7 +175,7 @@ class TwynMagics(Magics):  # type: ignore[misc]
             raise
         value = outcomes if several else outcomes[0]
         if args.out:
-            self.shell.user_ns[args.out] = value
+            self._ns[args.out] = value
         return value
 
     @staticmethod
@@ -186,9 +189,9 @@ class TwynMagics(Magics):  # type: ignore[misc]
         if several:
             from .widgets import SimulationBoard
 
-            display(SimulationBoard(watchers))  # type: ignore[no-untyped-call]
+            display(SimulationBoard(watchers))
         else:
-            display(watchers[0])  # type: ignore[no-untyped-call]
+            display(watchers[0])
 
     @staticmethod
     def _block(watchers: Sequence[Any], no_raise: bool) -> list[Any]:

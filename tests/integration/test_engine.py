@@ -50,7 +50,6 @@ def test_failed_simulation_raises_simulation_failed_with_phase_and_log(client: T
 
 
 def test_watching_the_same_simulation_twice_shares_one_poller(client: TwynClient) -> None:
-    engine = get_engine()
     sim = client.create_simulation("engine: shared")
     first = client.watch(sim)
     second = client.watch(sim.id)
@@ -177,8 +176,8 @@ def test_status_going_backwards_is_reported_not_fatal(client: TwynClient, emu: A
     watch = client.watch(sim)
     seen = record(watch)
     deadline = time.monotonic() + 5
-    while watch.snapshot.status not in ("PROCESSING_SIMULATION", "COMPLETED_SIMULATION",
-                                        "PROCESSING_ANALYSIS") and time.monotonic() < deadline:  # fmt: skip
+    later = ("PROCESSING_SIMULATION", "COMPLETED_SIMULATION", "PROCESSING_ANALYSIS")
+    while watch.snapshot.status not in later and time.monotonic() < deadline:
         time.sleep(0.005)
     emu.force_status(sim.id, "PROCESSING_CONFIG", duration=0.05)
     assert watch.result(20).id == sim.id

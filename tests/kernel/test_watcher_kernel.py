@@ -114,7 +114,8 @@ def test_failed_watcher_shows_the_error_and_keeps_a_red_bar(emu_60: Any) -> None
             "sim = c.create_simulation('kernel test [fail:architect]')\n"
             "w = tw.SimulationWatcher(sim, client=c)\n"
             "display(w)\n"
-            "try:\n    w.wait(60)\nexcept tw.SimulationFailed as e:\n    print('FAILED', e.phase)\n",
+            "try:\n    w.wait(60)\n"
+            "except tw.SimulationFailed as e:\n    print('FAILED', e.phase)\n",
             timeout=90,
         )
         assert "FAILED Architect" in stdout_of(out), errors_of(out)

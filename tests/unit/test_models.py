@@ -57,7 +57,7 @@ def test_failed_phase_is_the_last_processing_entry_before_failed() -> None:
             "status": "FAILED",
             "error_log": "numerical instability",
             "lifecycle": {"states": states},
-        }  # fmt: skip
+        }
     )
     assert sim.failed_phase is Phase.SIMULATOR
     assert sim.phase is Phase.SIMULATOR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .board import SimulationBoard
 from .watcher import SimulationWatcher
 
-__all__ = ["SimulationWatcher"]
+__all__ = ["SimulationBoard", "SimulationWatcher"]

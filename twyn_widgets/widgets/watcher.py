@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
-import math
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Generator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,20 +14,17 @@ import ipywidgets as W
 import traitlets
 
 from .._connect import connect
-from .._ipython import display_bundle, in_kernel, update_bundle
+from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient, simulation_id
 from ..errors import ProtocolError
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
 from . import html as H
 from ._format import phase_text
+from .live import LiveBox
 from .text import progress_line, watcher_repr
-from .ticker import get_ticker
 
 __all__ = ["SimulationWatcher"]
-
-REFRESH = 1.0
-"""Seconds between two refreshes of one watcher: each sends at most two widget messages."""
 
 _BAR_STYLE = {
     WatchState.WATCHING: "info",
@@ -43,7 +38,7 @@ _BAR_STYLE = {
 }
 
 
-class SimulationWatcher(W.VBox):  # type: ignore[misc]
+class SimulationWatcher(LiveBox):
     """A live view of one simulation: progress, phase, status, elapsed time, ETA, result.
 
     Watching starts when the widget is made (``autostart``) and runs on the shared background
@@ -80,7 +75,6 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
     >>> result = w.wait()                   # or: result = await w   # doctest: +SKIP
     """
 
-    children: Any  # the Box trait; annotated because ipywidgets ships no types
     status = traitlets.Unicode("")
     phase = traitlets.Unicode("")
     progress = traitlets.Float(0.0)
@@ -105,11 +99,9 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._snapshot = WatchSnapshot(self._simulation_id, time_scale=self._client.time_scale)
         self._dirty = False
-        self._last_refresh = -math.inf
         self._last_second = -1
         self._stage = 0  # 0 live, 1 final state shown, 2 result shown, 3 summary published
         self._created = time.monotonic()
-        self._display_id: str | None = None
 
         self._bar = W.FloatProgress(
             value=0.0,
@@ -167,7 +159,7 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
         self._unsubscribe = self._watch.subscribe(self._on_snapshot)
         if self._row not in self.children:
             self.children = (self._bar, self._row)
-        get_ticker().add(self)
+        self._start_ticking()
 
     def _on_snapshot(self, snapshot: WatchSnapshot) -> None:
         with self._lock:
@@ -248,7 +240,7 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
         self.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        get_ticker().discard(self)
+        self._stop_ticking()
         for part in (self._bar, self._line, self._stop_button, self._result_view, self._row):
             part.close()
         super().close()
@@ -257,13 +249,6 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
 
     def _elapsed(self, from_server: float | None) -> float:
         return from_server if from_server is not None else time.monotonic() - self._created
-
-    def _tick(self) -> bool:
-        """Called by the ticker about four times a second; refreshes at most once a second."""
-        now = time.monotonic()
-        if now - self._last_refresh < REFRESH:
-            return True
-        return self._refresh(now)
 
     def _refresh(self, now: float) -> bool:
         with self._lock:
@@ -306,16 +291,8 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
             return True
         if self._stage == 2:
             self._stage = 3
-            self._publish_summary(snap, elapsed)
+            self._publish_summary()
         return False
-
-    def _publish_summary(self, snap: WatchSnapshot, elapsed: float) -> None:
-        if self._display_id is None:
-            return
-        # Why from this thread: update_display_data is matched by display_id in the frontend,
-        # not by the parent cell, so ipykernel's per-thread output routing (ipykernel#1450,
-        # #1451) does not misplace it; it makes saved notebooks show the outcome as HTML.
-        update_bundle(self._mimebundle(), self._display_id)
 
     # -- text and display -----------------------------------------------------------------------
 
@@ -324,27 +301,12 @@ class SimulationWatcher(W.VBox):  # type: ignore[misc]
         est = snap.estimate(datetime.now(timezone.utc))
         return watcher_repr(snap, self._elapsed(est.elapsed))
 
-    def _mimebundle(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"text/plain": repr(self)}
-        if self.comm is not None:  # a closed widget has no view, only its text and HTML
-            data["application/vnd.jupyter.widget-view+json"] = {
-                "version_major": 2,
-                "version_minor": 0,
-                "model_id": self.model_id,
-            }
+    def _summary_html(self) -> str | None:
         snap = self._snapshot
-        if snap.done:
-            est = snap.estimate(datetime.now(timezone.utc))
-            data["text/html"] = H.summary_html(snap, self._elapsed(est.elapsed))
-        return data
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return self._mimebundle()
-
-    def _ipython_display_(self, **kwargs: Any) -> None:
-        if self._display_id is None:
-            self._display_id = uuid.uuid4().hex
-        display_bundle(self._mimebundle(), self._display_id)
+        if not snap.done:
+            return None
+        est = snap.estimate(datetime.now(timezone.utc))
+        return H.summary_html(snap, self._elapsed(est.elapsed))
 
 
 def _terminal() -> bool:

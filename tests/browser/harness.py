@@ -1,0 +1,623 @@
+"""Drive a real JupyterLab / Notebook 7 server from pytest with Playwright.
+
+The pieces here are plain functions and one dataclass; ``conftest.py`` wraps them in fixtures.
+See ``tests/browser/README.md`` for the intended use.
+
+Pitfalls handled here (each one cost a flaky run before):
+
+- Kernel-ready race: right after load the toolbar's kernel indicator reads "idle" before any
+  kernel exists, and a Run All then silently runs nothing. :func:`wait_kernel_ready` waits for the
+  notebook panel's own ``sessionContext.session.kernel`` to be connected and idle, and
+  :func:`run_all` checks that the first prompt left ``[ ]:``.
+- "Idle" in the status bar can show while a cell still runs: wait on DOM content
+  (:func:`wait_for_text`) instead of on kernel status.
+- Kernels outlive the page: :meth:`LabServer.delete_sessions` between tests.
+- The server autosaves outputs: every notebook is served from a fresh temporary copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypedDict
+
+from playwright.sync_api import Page
+
+HERE = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = HERE / "notebooks"
+
+# --------------------------------------------------------------------------------------------
+# Browser
+
+CHROMIUM_ENV_VAR = "TWYN_CHROMIUM"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def chromium_path() -> str:
+    """Return the Chromium executable to launch.
+
+    ``$TWYN_CHROMIUM`` wins, then ``chromium`` on ``PATH``, then ``/usr/bin/chromium``. The path
+    is not checked here: the ``browser`` fixture fails (never skips) when it does not exist.
+    """
+    return os.environ.get(CHROMIUM_ENV_VAR) or shutil.which("chromium") or DEFAULT_CHROMIUM
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors (ipywidgets 8 in JupyterLab 4 and Notebook 7: the same DOM in both)
+
+#: The moving part of a FloatProgress/IntProgress; its value shows only as ``style.width``.
+PROGRESS_BAR = ".jupyter-widgets.widget-hprogress .progress .progress-bar"
+#: A Label widget's own text (a bare ``.widget-label`` would also match widget descriptions).
+LABEL = "div.jupyter-widgets.widget-label"
+#: The rendered content of an HTML widget.
+HTML_CONTENT = ".jupyter-widgets.widget-html .widget-html-content"
+#: Text printed by a cell (stdout/stderr and text/plain results).
+OUTPUT_TEXT = ".jp-OutputArea-output pre"
+#: Any button widget.
+BUTTON = "button.jupyter-widgets.jupyter-button"
+#: A code cell's ``[n]:`` prompt.
+INPUT_PROMPT = ".jp-CodeCell .jp-InputArea-prompt"
+
+Ui = Literal["lab", "notebook7"]
+
+
+# --------------------------------------------------------------------------------------------
+# Server
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LabServer:
+    """A running ``python -m jupyterlab`` started by :func:`start_lab_server`.
+
+    It serves both JupyterLab (``/lab``) and Notebook 7 (``/notebooks``). Its environment (and so
+    every kernel's: the server hands its own environment to the kernels it starts) is the test
+    process's, plus :attr:`env`.
+    """
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    token: str
+    root_dir: Path
+    log_path: Path
+    env: dict[str, str]
+    notebook_dirs: tuple[Path, ...] = (NOTEBOOKS_DIR,)
+    _log_file: Any = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str, **query: str) -> str:
+        """Absolute URL of ``path`` on this server, with the token in the query string."""
+        params = "&".join(
+            [*(f"{k}={v}" if v else k for k, v in query.items()), f"token={self.token}"]
+        )
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path.lstrip('/')}{sep}{params}"
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, timeout: float = 10.0) -> Any:
+        """Call the server's REST API (``path`` like ``"/api/sessions"``); return parsed JSON."""
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """The server's open sessions (one per notebook with a kernel)."""
+        result: list[dict[str, Any]] = self.api("GET", "/api/sessions")
+        return result
+
+    def delete_sessions(self) -> int:
+        """Shut down every session and its kernel (kernels outlive pages); return how many."""
+        count = 0
+        for session in self.sessions():
+            with contextlib.suppress(urllib.error.HTTPError):  # already gone: fine
+                self.api("DELETE", f"/api/sessions/{session['id']}", timeout=30.0)
+                count += 1
+        return count
+
+    # -- notebooks ----------------------------------------------------------------------------
+
+    def add_notebook(self, notebook: str | Path) -> str:
+        """Copy a pristine notebook into the served root; return its name there.
+
+        ``notebook`` is a file name looked up in :attr:`notebook_dirs`, or a path to any file.
+        The copy is refreshed on every call, so outputs autosaved by an earlier test never leak
+        into the next one.
+        """
+        source = Path(notebook)
+        if not source.is_absolute() and len(source.parts) == 1:
+            candidates = [d / source for d in self.notebook_dirs if (d / source).is_file()]
+            if not candidates:
+                dirs = ", ".join(str(d) for d in self.notebook_dirs)
+                raise FileNotFoundError(f"notebook {notebook!r} not found in: {dirs}")
+            source = candidates[0]
+        if not source.is_file():
+            raise FileNotFoundError(f"notebook {source} does not exist")
+        shutil.copyfile(source, self.root_dir / source.name)
+        return source.name
+
+    # -- log & lifetime -----------------------------------------------------------------------
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def read_log(self, start: int = 0, max_chars: int = 20_000) -> str:
+        """The server log from byte ``start`` on, cut to its last ``max_chars`` characters."""
+        with self.log_path.open("rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode("utf-8", "replace")
+        if len(text) > max_chars:
+            text = "[... cut ...]\n" + text[-max_chars:]
+        return text
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the server by its PID (it shuts its kernels down), then kill after a timeout."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # The server runs in its own process group (start_new_session): that group holds
+                # only it and the kernels it started.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+#: ``lab_server_factory(env=None, notebook_dirs=(NOTEBOOKS_DIR,)) -> LabServer`` (a fixture).
+LabServerFactory = Callable[..., LabServer]
+
+# Stops the "news" / "check for updates" toast that otherwise covers screenshots.
+_NOTIFICATION_SETTINGS = {"fetchNews": "false", "checkForUpdates": False}
+
+
+def start_lab_server(
+    base_dir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    notebook_dirs: Sequence[Path] = (NOTEBOOKS_DIR,),
+    startup_timeout: float = 90.0,
+) -> LabServer:
+    """Start ``sys.executable -m jupyterlab`` on a free port and wait until it answers.
+
+    Parameters
+    ----------
+    base_dir
+        An empty directory for this server: served root, settings, workspaces, config, runtime
+        files and the log all go below it.
+    env
+        Extra environment variables for the server, and so for every kernel it starts.
+    notebook_dirs
+        Where :meth:`LabServer.add_notebook` looks up notebooks by name.
+    startup_timeout
+        Seconds to wait for ``/api/status``.
+    """
+    root_dir = base_dir / "root"
+    settings_dir = base_dir / "settings"
+    workspaces_dir = base_dir / "workspaces"
+    config_dir = base_dir / "config"
+    runtime_dir = base_dir / "runtime"
+    ipython_dir = base_dir / "ipython"
+    for d in (root_dir, workspaces_dir, config_dir, runtime_dir, ipython_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    notification = settings_dir / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps(_NOTIFICATION_SETTINGS), encoding="utf-8"
+    )
+
+    token = secrets.token_hex(24)
+    server_env = {
+        **os.environ,
+        # Keep the user's own Jupyter/IPython configuration and runtime files out of the test.
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_RUNTIME_DIR": str(runtime_dir),
+        "IPYTHONDIR": str(ipython_dir),
+        # Notebook 7 reads these too (it has its own copies of the LabApp options below).
+        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
+        "JUPYTERLAB_WORKSPACES_DIR": str(workspaces_dir),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    options = [
+        "--no-browser",
+        "--allow-root",  # as root, the server exits at once without it
+        "--ip=127.0.0.1",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.user_settings_dir={settings_dir}",
+        f"--LabApp.workspaces_dir={workspaces_dir}",
+        "--LabApp.expose_app_in_browser=True",
+        f"--JupyterNotebookApp.user_settings_dir={settings_dir}",
+        f"--JupyterNotebookApp.workspaces_dir={workspaces_dir}",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+    ]
+    # The free port is free only "a moment ago": if another process takes it first, the server
+    # exits saying so, and we try another port.
+    for attempt in range(1, 4):
+        port = free_port()
+        log_path = base_dir / f"server-{attempt}.log"
+        log_file = log_path.open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", f"--port={port}", *options],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=server_env,
+            cwd=root_dir,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches pytest, not the server
+        )
+        server = LabServer(
+            proc=proc,
+            port=port,
+            token=token,
+            root_dir=root_dir,
+            log_path=log_path,
+            env=dict(env or {}),
+            notebook_dirs=tuple(notebook_dirs),
+            _log_file=log_file,
+        )
+        try:
+            _wait_until_up(server, startup_timeout)
+        except _PortTaken:
+            if attempt == 3:
+                raise
+            continue
+        return server
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+def _wait_until_up(server: LabServer, timeout: float) -> None:
+    """Poll ``/api/status`` and ``proc.poll()`` together until the server answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.proc.poll() is not None:
+            server.stop()
+            log = server.read_log()
+            error = _PortTaken if "already in use" in log else RuntimeError
+            raise error(
+                f"jupyterlab exited with code {server.proc.returncode} while starting:\n{log}"
+            )
+        try:
+            server.api("GET", "/api/status", timeout=2.0)
+            return
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise TimeoutError(
+                f"jupyterlab did not answer /api/status in {timeout:.0f} s:\n{server.read_log()}"
+            )
+        time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook page
+
+
+_KERNEL_STATE_JS = """
+() => {
+  const app = window.jupyterapp;
+  if (!app || !app.shell) return 'no-app';
+  let panel = app.shell.currentWidget;
+  if (!panel || !panel.sessionContext) {
+    // Notebook 7's shell may not report the panel as current yet: look in the main area.
+    panel = null;
+    for (const w of app.shell.widgets('main')) {
+      if (w.sessionContext) { panel = w; break; }
+    }
+  }
+  if (!panel) return 'no-panel';
+  if (!panel.context || !panel.context.isReady) return 'context-loading';
+  const session = panel.sessionContext.session;
+  if (!session || !session.kernel) return 'no-kernel';
+  const kernel = session.kernel;
+  return kernel.connectionStatus + '/' + kernel.status;
+}
+"""
+
+
+def kernel_state(page: Page) -> str:
+    """The notebook panel's kernel as ``"<connectionStatus>/<status>"`` (or why there is none)."""
+    state: str = page.evaluate(_KERNEL_STATE_JS)
+    return state
+
+
+def wait_kernel_ready(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the open notebook's own kernel is ``connected`` and ``idle``.
+
+    The status bar says "idle" before any kernel exists (the kernel-ready race); this asks the
+    panel's ``sessionContext`` through ``window.jupyterapp`` instead (``expose_app_in_browser``).
+    """
+    try:
+        page.wait_for_function(
+            f"() => ({_KERNEL_STATE_JS})() === 'connected/idle'", timeout=timeout, polling=100
+        )
+    except Exception as exc:
+        raise AssertionError(
+            f"kernel not ready after {timeout / 1000:.0f} s: {kernel_state(page)}"
+        ) from exc
+
+
+def open_notebook(
+    page: Page,
+    server: LabServer,
+    notebook: str | Path,
+    ui: Ui = "lab",
+    timeout: float = 60_000,
+) -> str:
+    """Open a fresh copy of ``notebook`` and wait until its kernel is connected and idle.
+
+    ``ui="lab"`` opens ``/lab/tree/<name>?reset`` (a clean workspace), ``ui="notebook7"`` opens
+    ``/notebooks/<name>``. Returns the notebook's name on the server.
+    """
+    name = server.add_notebook(notebook)
+    if ui == "lab":
+        url = server.url(f"/lab/tree/{name}", reset="")
+    elif ui == "notebook7":
+        url = server.url(f"/notebooks/{name}")
+    else:  # pragma: no cover - guarded by the Literal type
+        raise ValueError(f"unknown ui {ui!r}")
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout)
+    wait_kernel_ready(page, timeout=timeout)
+    return name
+
+
+def first_prompt(page: Page) -> str:
+    """Text of the first code cell's prompt, e.g. ``"[ ]:"``, ``"[*]:"`` or ``"[1]:"``."""
+    text: str = page.locator(INPUT_PROMPT).first.inner_text()
+    return text.strip()
+
+
+def run_all(page: Page, started_timeout: float = 10_000) -> None:
+    """Run all cells (``notebook:run-all-cells``) and check that execution really started.
+
+    Returns once the first code cell's prompt has left ``[ ]:``; it does not wait for the run to
+    finish: wait on the output or the widget text instead (status "idle" can lie).
+    """
+    page.locator(INPUT_PROMPT).first.wait_for(state="attached", timeout=started_timeout)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    try:
+        page.wait_for_function(
+            """(sel) => {
+                 const p = document.querySelector(sel);
+                 return p !== null && p.textContent.trim() !== '[ ]:';
+               }""",
+            arg=INPUT_PROMPT,
+            timeout=started_timeout,
+            polling=50,
+        )
+    except Exception as exc:
+        raise AssertionError(
+            "Run All ran nothing: the first prompt is still "
+            f"{first_prompt(page)!r} (kernel: {kernel_state(page)})"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Live-update recorder
+
+
+class Record(TypedDict):
+    """One observed change: ``name`` (a key of the selectors dict), ``index`` (which match),
+    ``value`` (``style.width`` for a progress bar, else the trimmed text), ``t`` (ms,
+    ``performance.now()``)."""
+
+    name: str
+    index: int
+    value: str
+    t: float
+
+
+_RECORDER_JS = """
+(selectors) => {
+  if (window.__twynRecorder) window.__twynRecorder.observer.disconnect();
+  const records = [];
+  const last = {};
+  const valueOf = (el) =>
+    el.classList.contains('progress-bar') ? el.style.width : el.textContent.trim();
+  const sample = () => {
+    const t = performance.now();
+    for (const [name, sel] of Object.entries(selectors)) {
+      document.querySelectorAll(sel).forEach((el, index) => {
+        const key = name + '#' + index;
+        const value = valueOf(el);
+        if (last[key] !== value) {
+          last[key] = value;
+          records.push({name, index, value, t});
+        }
+      });
+    }
+  };
+  const observer = new MutationObserver(sample);
+  observer.observe(document.body, {
+    subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ['style', 'class'],
+  });
+  sample();
+  window.__twynRecorder = {observer, records};
+}
+"""
+
+
+def install_recorder(page: Page, selectors: Mapping[str, str]) -> None:
+    """Record every change of the elements matched by ``selectors`` (install BEFORE running).
+
+    ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar`` the
+    recorded value is its ``style.width`` (e.g. ``"40%"``), for any other its trimmed text. A
+    record is added only when a value differs from the last one seen for the same match.
+    """
+    page.evaluate(_RECORDER_JS, dict(selectors))
+
+
+def read_records(page: Page) -> list[Record]:
+    """All records so far, in the order observed."""
+    records: list[Record] = page.evaluate(
+        "() => window.__twynRecorder ? window.__twynRecorder.records : null"
+    )
+    if records is None:
+        raise AssertionError("no recorder installed on this page: call install_recorder first")
+    return records
+
+
+def record_values(records: Sequence[Record], name: str, index: int = 0) -> list[str]:
+    """The successive values recorded for one selector name and match index."""
+    return [r["value"] for r in records if r["name"] == name and r["index"] == index]
+
+
+def record_times(records: Sequence[Record], name: str, index: int = 0) -> list[float]:
+    """The ``performance.now()`` times (ms) of the records for one name and match index."""
+    return [r["t"] for r in records if r["name"] == name and r["index"] == index]
+
+
+def percent(width: str) -> float | None:
+    """``"40%"`` -> ``40.0``; ``""`` (not yet set) -> ``None``."""
+    width = width.strip()
+    if not width.endswith("%"):
+        return None
+    return float(width[:-1])
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the page
+
+
+def wait_for_text(page: Page, selector: str, text: str, timeout: float = 20_000) -> None:
+    """Wait until some element matching ``selector`` has ``text`` in its text content."""
+    try:
+        page.wait_for_function(
+            """([sel, text]) => Array.from(document.querySelectorAll(sel))
+                 .some((el) => el.textContent.includes(text))""",
+            arg=[selector, text],
+            timeout=timeout,
+            polling=100,
+        )
+    except Exception as exc:
+        seen = texts(page, selector)
+        raise AssertionError(
+            f"no {selector!r} contains {text!r} after {timeout / 1000:.0f} s; seen: {seen!r}"
+        ) from exc
+
+
+def texts(page: Page, selector: str) -> list[str]:
+    """Trimmed text content of every element matching ``selector``."""
+    result: list[str] = page.eval_on_selector_all(
+        selector, "(els) => els.map((el) => el.textContent.trim())"
+    )
+    return result
+
+
+def progress_percents(page: Page) -> list[float | None]:
+    """Every progress bar's value as a percent of its range (``None`` before it is set)."""
+    widths: list[str] = page.eval_on_selector_all(
+        PROGRESS_BAR, "(els) => els.map((el) => el.style.width)"
+    )
+    return [percent(w) for w in widths]
+
+
+def progress_percent(page: Page, index: int = 0) -> float | None:
+    """The ``index``-th progress bar's value as a percent of its range."""
+    values = progress_percents(page)
+    if index >= len(values):
+        raise AssertionError(f"only {len(values)} progress bar(s) on the page")
+    return values[index]
+
+
+def label_texts(page: Page) -> list[str]:
+    """Text of every Label widget."""
+    return texts(page, LABEL)
+
+
+def html_texts(page: Page) -> list[str]:
+    """Visible text of every HTML widget (markup rendered, entities decoded)."""
+    return texts(page, HTML_CONTENT)
+
+
+def output_texts(page: Page) -> list[str]:
+    """Text of every cell output (stdout, stderr, text/plain results)."""
+    return texts(page, OUTPUT_TEXT)
+
+
+# --------------------------------------------------------------------------------------------
+# Script-execution (XSS) detection
+
+#: Added to every page before its scripts run: counts calls of alert/confirm/prompt in
+#: ``window.__twynScriptCalls`` (the native dialog still opens, and the ``dialog`` event fires).
+#: Payloads may also set ``window.__twynXss = true`` themselves.
+XSS_INIT_SCRIPT = """
+(() => {
+  window.__twynScriptCalls = [];
+  for (const name of ['alert', 'confirm', 'prompt']) {
+    const original = window[name];
+    window[name] = function (...args) {
+      window.__twynScriptCalls.push(name + ':' + String(args[0]));
+      return original.apply(this, args);
+    };
+  }
+})();
+"""
+
+
+def script_calls(page: Page) -> list[str]:
+    """Calls of alert/confirm/prompt seen by :data:`XSS_INIT_SCRIPT`, plus ``"flag"`` when a
+    payload set ``window.__twynXss``."""
+    calls: list[str] = page.evaluate(
+        "() => [...(window.__twynScriptCalls || []), ...(window.__twynXss ? ['flag'] : [])]"
+    )
+    return calls
+
+
+def assert_no_script_ran(page: Page, dialogs: Sequence[str]) -> None:
+    """Fail if any dialog opened or any injected script left its mark."""
+    calls = script_calls(page)
+    assert not dialogs, f"a dialog opened: {dialogs!r}"
+    assert not calls, f"an injected script ran: {calls!r}"

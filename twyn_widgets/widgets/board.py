@@ -1,0 +1,260 @@
+"""``SimulationBoard``: one widget for many simulations, a row each, fed by batched polling."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import html
+import threading
+from collections.abc import Generator, Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import ipywidgets as W
+
+from .._connect import connect
+from ..client import SimulationRef, TwynClient
+from ..models import SimulationResult
+from ..polling import Schedule, Watch, WatchSnapshot, WatchState
+from . import html as H
+from ._format import clock, phase_text
+from .live import LiveBox
+from .watcher import SimulationWatcher
+
+__all__ = ["SimulationBoard"]
+
+e = html.escape
+
+_BAR_COLORS = {
+    WatchState.SUCCEEDED: "#4caf50",
+    WatchState.FAILED: "#e53935",
+    WatchState.ERROR: "#e53935",
+    WatchState.TIMED_OUT: "#fb8c00",
+    WatchState.STOPPED: "#fb8c00",
+    WatchState.RETRYING: "#fb8c00",
+    WatchState.RATE_LIMITED: "#fb8c00",
+}
+
+
+class SimulationBoard(LiveBox):
+    """A table of many simulations: title, phase, progress, elapsed and outcome per row.
+
+    The whole table is one HTML widget, so the board sends at most two widget messages a
+    second however many rows it has; the engine refreshes the rows through batched list calls.
+
+    Parameters
+    ----------
+    simulations
+        Ids, :class:`~twyn_widgets.Simulation` objects, the API's dicts, or
+        :class:`SimulationWatcher` widgets (their watches are reused).
+    client
+        Defaults to :func:`twyn_widgets.connect`.
+    schedule, timeout
+        As for :class:`SimulationWatcher`.
+
+    Examples
+    --------
+    >>> board = SimulationBoard([client.create_simulation(p) for p in prompts])  # doctest: +SKIP
+    >>> results = board.wait()                      # or: await board             # doctest: +SKIP
+    >>> for result in board.as_completed(): ...     # as they finish              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        simulations: Iterable[SimulationRef | SimulationWatcher] = (),
+        *,
+        client: TwynClient | None = None,
+        schedule: Schedule | None = None,
+        timeout: float | timedelta | None = None,
+    ) -> None:
+        self._client = client
+        self._schedule = schedule
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._watches: list[Watch] = []
+        self._dirty = True
+        self._finished = False
+        self._table = W.HTML()
+        self._stop_button = W.Button(
+            description="Stop all",
+            icon="stop",
+            tooltip="Stop watching every simulation (they go on on the server)",
+            layout=W.Layout(width="auto"),
+        )
+        self._stop_button.on_click(lambda _button: self.stop())
+        super().__init__(children=(self._table, self._stop_button), layout=W.Layout(width="100%"))
+        self.add_class("twyn-board")
+        for simulation in simulations:
+            self.add(simulation)
+        self._render()
+
+    # -- rows -------------------------------------------------------------------------------------
+
+    def add(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
+        """Add a row and start watching it (works while the board runs)."""
+        if isinstance(simulation, SimulationWatcher):
+            if simulation.watch is None:
+                simulation.start()
+            watch = simulation.watch
+            assert watch is not None
+        else:
+            if self._client is None:
+                self._client = connect()
+            watch = self._client.watch(simulation, schedule=self._schedule, timeout=self._timeout)
+        with self._lock:
+            self._watches.append(watch)
+            self._dirty = True
+            restart = self._finished
+            self._finished = False
+        # Why subscribe without rendering: callbacks run on polling threads; the ticker renders.
+        watch.subscribe(self._on_snapshot, now=False)
+        if restart:
+            self.children = (self._table, self._stop_button)
+        self._start_ticking()
+        return watch
+
+    def _on_snapshot(self, _snapshot: WatchSnapshot) -> None:
+        with self._lock:
+            self._dirty = True
+
+    @property
+    def watches(self) -> list[Watch]:
+        """The rows' watches (futures), in order."""
+        with self._lock:
+            return list(self._watches)
+
+    def stop(self) -> None:
+        """Stop watching every row; the simulations go on on the server."""
+        for watch in self.watches:
+            watch.stop()
+
+    def close(self) -> None:
+        """Stop watching and close the widget."""
+        self.stop()
+        self._stop_ticking()
+        self._table.close()
+        self._stop_button.close()
+        super().close()
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def wait(
+        self, timeout: float | None = None, *, return_exceptions: bool = False
+    ) -> list[SimulationResult | BaseException]:
+        """The results in row order, once every row has ended.
+
+        Raises the first row's exception unless ``return_exceptions`` (then it stands in its
+        row's place, as with ``asyncio.gather``). ``timeout`` is in real seconds.
+        """
+        watches = self.watches
+        _, pending = concurrent.futures.wait(watches, timeout)
+        if pending:
+            raise concurrent.futures.TimeoutError(f"{len(pending)} simulations still running")
+        return [_outcome(w, return_exceptions) for w in watches]
+
+    def as_completed(
+        self, timeout: float | None = None, *, return_exceptions: bool = False
+    ) -> Iterator[SimulationResult | BaseException]:
+        """Yield each row's result as it finishes (failures raise unless ``return_exceptions``)."""
+        for watch in concurrent.futures.as_completed(self.watches, timeout):
+            yield _outcome(watch, return_exceptions)  # type: ignore[arg-type]
+
+    def __await__(self) -> Generator[Any, None, list[SimulationResult]]:
+        async def gather() -> list[SimulationResult]:
+            return list(await asyncio.gather(*self.watches))
+
+        return gather().__await__()
+
+    # -- rendering --------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """How many rows are running, done (succeeded), failed, or ended otherwise."""
+        out = {"running": 0, "done": 0, "failed": 0, "other": 0}
+        for watch in self.watches:
+            state = watch.snapshot.state
+            if not state.is_final:
+                out["running"] += 1
+            elif state is WatchState.SUCCEEDED:
+                out["done"] += 1
+            elif state in (WatchState.FAILED, WatchState.ERROR):
+                out["failed"] += 1
+            else:
+                out["other"] += 1
+        return out
+
+    def _render(self) -> str:
+        now = datetime.now(timezone.utc)
+        rows = []
+        for i, watch in enumerate(self.watches, 1):
+            snap = watch.snapshot
+            est = snap.estimate(now)
+            progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
+            color = _BAR_COLORS.get(snap.state, "#2196f3")
+            title = H.title_of(snap)
+            title = title if len(title) <= 60 else title[:59] + "…"
+            notice = f' title="{e(snap.notice)}"' if snap.notice else ""
+            rows.append(
+                f'<tr class="twyn-row" data-state="{snap.state}">'
+                f"<td>{i}</td><td class='twyn-row-title'>{e(title)}</td>"
+                f"<td class='twyn-row-phase'>{e(phase_text(snap.phase)) or '&ndash;'}</td>"
+                f'<td style="min-width:140px"><div style="background:#eee;height:10px;'
+                f'border-radius:3px"><div class="twyn-row-bar" style="width:{progress * 100:.1f}%;'
+                f'height:10px;border-radius:3px;background:{color}"></div></div></td>'
+                f"<td class='twyn-row-elapsed'>{clock(est.elapsed)}</td>"
+                f"<td class='twyn-row-outcome'{notice}>{H.outcome_text(snap)}</td></tr>"
+            )
+        c = self.counts()
+        summary = (
+            f'<div class="twyn-counts"><b>{len(rows)} simulations</b>: '
+            f"{c['running']} running, {c['done']} done, {c['failed']} failed"
+            + (f", {c['other']} stopped or timed out" if c["other"] else "")
+            + "</div>"
+        )
+        table = (
+            '<table class="twyn-board-table" style="border-collapse:collapse;width:100%">'
+            "<thead><tr><th>#</th><th>Title</th><th>Phase</th><th>Progress</th>"
+            "<th>Elapsed</th><th>Outcome</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+        value = summary + table
+        self._table.value = value
+        return value
+
+    def _refresh(self, now: float) -> bool:
+        with self._lock:
+            dirty, self._dirty = self._dirty, False
+            finished = self._finished
+        self._last_refresh = now
+        if finished:
+            # The step after the last render: hide Stop all, publish the summary, stop ticking.
+            self.children = (self._table,)
+            self._publish_summary()
+            return False
+        self._render()  # elapsed times tick, so render every second while running
+        all_done = bool(self.watches) and all(w.done() for w in self.watches)
+        if all_done and not dirty:
+            with self._lock:
+                self._finished = True
+        return True
+
+    def _summary_html(self) -> str | None:
+        if not (self.watches and all(w.done() for w in self.watches)):
+            return None
+        return f'<div class="twyn-static">{self._table.value}</div>'
+
+    def __repr__(self) -> str:
+        c = self.counts()
+        return (
+            f"SimulationBoard({len(self.watches)} simulations: {c['running']} running, "
+            f"{c['done']} done, {c['failed']} failed)"
+        )
+
+
+def _outcome(watch: Watch, return_exceptions: bool) -> SimulationResult | BaseException:
+    try:
+        return watch.result(0)
+    except BaseException as exc:
+        if return_exceptions and not isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            return exc
+        raise
