@@ -1,0 +1,299 @@
+"""Benchmark: the docs' polling loops beside the twyn-widgets engine, on the local emulator.
+
+Run ``python benchmarks/run.py`` (add ``--quick`` for 1 and 20 simulations only). The emulator
+runs in its own process, time-scaled; every figure is measured in the same run:
+
+- requests and TCP connections, from the emulator's own counters;
+- completion-detection delay: from the server's COMPLETED_ANALYSIS timestamp to the moment
+  the caller knows, in API seconds (real seconds times the speed);
+- threads at peak and CPU seconds of this (client) process;
+- requests per API hour against the documented budget of 1000.
+
+The docs' loops run as published (``requests.get`` per poll, one thread per simulation,
+sleeping 5 s or the 2-5-10-15-30 s backoff), with their sleeps scaled by the same speed. Their
+key gets an unlimited budget so they are measured, not throttled; the engine's key gets the
+documented 1000 requests an hour (scaled), which it must stay under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+
+import twyn_widgets as tw
+from twyn_widgets.polling import get_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Server:
+    """The emulator in a child process, reached over loopback HTTP."""
+
+    proc: subprocess.Popen[str]
+    base_url: str
+    api_key: str
+    speed: float
+
+    @property
+    def root(self) -> str:
+        return self.base_url.rsplit("/v1", 1)[0]
+
+    def control(self, method: str, path: str, **body: Any) -> Any:
+        resp = requests.request(
+            method, f"{self.root}/_emulator{path}", json=body or None, timeout=30
+        )
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def new_key(self, limit: int, window: float) -> str:
+        key: str = self.control("POST", "/tenants", name="bench")["api_key"]
+        self.control("POST", "/rate-limit", api_key=key, limit=limit, window=window)
+        return key
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def start_server(speed: float) -> Server:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twyn_widgets.emulator", "--port", "0", "--speed", str(speed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    text = ""
+    while not (re.search(r"http://\S+/v1", text) and re.search(r"twyn_test_[0-9a-f]{64}", text)):
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"emulator did not start: {text}")
+        text += line
+    url = re.search(r"http://\S+/v1", text)
+    key = re.search(r"twyn_test_[0-9a-f]{64}", text)
+    assert url is not None
+    assert key is not None
+    return Server(proc, url.group(0), key.group(0), speed)
+
+
+# -- the docs' loops, as published (sleeps scaled) ------------------------------------------------
+
+
+def docs_basic_loop(base: str, sid: str, key: str, scale: float) -> float:
+    """POLL 'Basic Polling': GET every 5 s until COMPLETED_ANALYSIS or FAILED, 600 s timeout."""
+    start_time = time.time()
+    url = f"{base}/simulations/{sid}"
+    headers = {"X-API-Key": key}
+    while time.time() - start_time < 600 * scale:
+        response = requests.get(url, headers=headers, timeout=30)
+        data = response.json()
+        if data["status"] in ("COMPLETED_ANALYSIS", "FAILED"):
+            return time.time()
+        time.sleep(5 * scale)
+    raise TimeoutError("Simulation timeout")
+
+
+def docs_backoff_loop(base: str, sid: str, key: str, scale: float) -> float:
+    """POLL 'Exponential Backoff': sleep 2, 5, 10, 15, 30, 30... s; 600 s max wait."""
+    intervals = [2, 5, 10, 15, 30]
+    start = time.time()
+    index = 0
+    url = f"{base}/simulations/{sid}"
+    headers = {"X-API-Key": key}
+    while time.time() - start < 600 * scale:
+        response = requests.get(url, headers=headers, timeout=30)
+        data = response.json()
+        if data["status"] in ("COMPLETED_ANALYSIS", "FAILED"):
+            return time.time()
+        time.sleep(intervals[min(index, len(intervals) - 1)] * scale)
+        index += 1
+    raise TimeoutError("Simulation timeout")
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    method: str
+    sims: int
+    speed: float
+    requests: int
+    connections: int
+    mean_delay: float
+    worst_delay: float
+    threads: int
+    cpu: float
+    per_hour: float
+    wall: float
+
+
+class PeakThreads:
+    """Samples ``threading.active_count()`` every 10 ms."""
+
+    def __init__(self) -> None:
+        self.peak = threading.active_count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, threading.active_count())
+
+    def __enter__(self) -> PeakThreads:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def completed_at(client: tw.TwynClient, sid: str) -> float:
+    sim = client.get_simulation(sid)
+    at = sim.entered(tw.Status.COMPLETED_ANALYSIS)
+    assert at is not None, f"{sid} is {sim.status}"
+    return at.timestamp()
+
+
+def measure(
+    server: Server,
+    method: str,
+    n: int,
+    run: Callable[[tw.TwynClient, list[str]], dict[str, float]],
+    *,
+    limit: int,
+    window: float,
+) -> Row:
+    key = server.new_key(limit, window)
+    client = tw.TwynClient(key, server.base_url, time_scale=1 / server.speed)
+    sims = [client.create_simulation(f"benchmark {method} {i}").id for i in range(n)]
+    server.control("POST", "/counters/reset")
+    baseline_threads = threading.active_count()
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    with PeakThreads() as peak:
+        detected = run(client, sims)
+    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    counters = server.control("GET", "/counters")
+    checker = tw.TwynClient(key, server.base_url)
+    delays = [(detected[s] - completed_at(checker, s)) * server.speed for s in sims]
+    api_hours = wall * server.speed / 3600
+    client.close()
+    return Row(
+        method=method,
+        sims=n,
+        speed=server.speed,
+        requests=counters["requests_total"],
+        connections=counters["connections_total"],
+        mean_delay=statistics.fmean(delays),
+        worst_delay=max(delays),
+        threads=peak.peak - baseline_threads,
+        cpu=cpu,
+        per_hour=counters["requests_total"] / api_hours,
+        wall=wall,
+    )
+
+
+def run_docs(loop: Callable[[str, str, str, float], float]) -> Callable[..., dict[str, float]]:
+    def run(client: tw.TwynClient, sims: list[str]) -> dict[str, float]:
+        key = client._transport._key  # the benchmark's own throwaway key
+        out: dict[str, float] = {}
+
+        def one(sid: str) -> None:
+            out[sid] = loop(client.base_url, sid, key, client.time_scale)
+
+        threads = [threading.Thread(target=one, args=(s,)) for s in sims]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    return run
+
+
+def run_engine(client: tw.TwynClient, sims: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    watches = []
+    for sid in sims:
+        watch = client.watch(sid)
+        watch.add_done_callback(lambda _f, sid=sid: out.__setitem__(sid, time.time()))
+        watches.append(watch)
+    for watch in watches:
+        watch.result()
+    while len(out) < len(sims):  # callbacks run right after the result is set
+        time.sleep(0.001)
+    return out
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| simulations | method | requests | TCP connections | mean delay (API s) | worst delay "
+        "(API s) | threads | CPU s | requests per API hour (budget 1000) |\n"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    lines = [
+        f"| {r.sims} | {r.method} | {r.requests} | {r.connections} | {r.mean_delay:.1f} | "
+        f"{r.worst_delay:.1f} | {r.threads} | {r.cpu:.2f} | {r.per_hour:,.0f} |"
+        for r in rows
+    ]
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 and 20 simulations only")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    plan = [(1, 60.0), (20, 60.0)] + ([] if args.quick else [(200, 10.0)])
+    rows: list[Row] = []
+    for n, speed in plan:
+        server = start_server(speed)
+        try:
+            unlimited = {"limit": 10**9, "window": 3600 / speed}
+            budget = {"limit": 1000, "window": 3600 / speed}
+            rows.append(measure(server, "docs 5 s loop", n, run_docs(docs_basic_loop), **unlimited))
+            rows.append(
+                measure(server, "docs backoff loop", n, run_docs(docs_backoff_loop), **unlimited)
+            )
+            rows.append(measure(server, "twyn-widgets engine", n, run_engine, **budget))
+        finally:
+            server.stop()
+        print(table([r for r in rows if r.sims == n]), flush=True)
+    engine = get_engine()
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        "# Benchmarks: the docs' polling loops beside the twyn-widgets engine\n\n"
+        f"Measured {stamp} by `python benchmarks/run.py` on {platform.system()} "
+        f"({os.cpu_count()} cores), Python {platform.python_version()}. The emulator runs in "
+        "its own process, time-scaled (60x for 1 and 20 simulations, 10x for 200, to keep the "
+        "docs' loops from saturating it); delays are in API seconds (real seconds times the "
+        "speed). Requests include the engine's one results fetch per simulation, which the "
+        "docs' loops do not make. The engine's key had the documented budget of 1000 requests "
+        "an hour (scaled); the docs' loops had none, so their rate shows what they would need.\n\n"
+        + table(rows)
+        + f"\nEngine threads at the end: {engine.threads} (1 scheduler + up to 4 workers).\n"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"written to {args.out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The magics through a real IPython shell (in-process), against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import twyn_widgets as tw
+
+
+@pytest.fixture
+def shell(emu: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    monkeypatch.setenv("TWYN_API_KEY", emu.api_key)
+    monkeypatch.setenv("TWYN_BASE_URL", emu.base_url)
+    monkeypatch.setenv("TWYN_TIME_SCALE", str(1 / emu.speed))
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "twyn_widgets")
+    yield ip
+    ip.user_ns.pop("res", None)
+
+
+def test_line_magic_returns_the_result(shell: InteractiveShell, client: Any) -> None:
+    sim = client.create_simulation("magic: one")
+    res = shell.run_line_magic("twyn_wait", sim.id)
+    assert isinstance(res, tw.SimulationResult)
+    assert res.id == sim.id
+
+
+def test_several_ids_give_a_list_and_out_stores_it(shell: InteractiveShell, client: Any) -> None:
+    a, b = (client.create_simulation(f"magic: many {i}") for i in range(2))
+    res = shell.run_line_magic("twyn_wait", f"{a.id} {b.id} -o both --schedule fixed --interval 2")
+    assert [r.id for r in res] == [a.id, b.id]
+    assert shell.user_ns["both"] is res
+
+
+def test_a_variable_name_is_resolved_in_the_user_namespace(
+    shell: InteractiveShell, client: Any
+) -> None:
+    shell.user_ns["sim"] = client.create_simulation("magic: by name")
+    res = shell.run_line_magic("twyn_wait", "sim --quiet")
+    assert res.id == shell.user_ns["sim"].id
+
+
+def test_failed_raises_unless_no_raise(shell: InteractiveShell, client: Any) -> None:
+    sim = client.create_simulation("magic: fails [fail:architect]")
+    with pytest.raises(tw.SimulationFailed):
+        shell.run_line_magic("twyn_wait", sim.id)
+    out = shell.run_line_magic("twyn_wait", f"{sim.id} --no-raise")
+    assert isinstance(out, tw.SimulationFailed)
+    assert out.phase == "Architect"
+
+
+def test_timeout_raises_wait_timeout(shell: InteractiveShell, client: Any) -> None:
+    sim = client.create_simulation("magic: timeout")
+    with pytest.raises(tw.WaitTimeout):
+        shell.run_line_magic("twyn_wait", f"{sim.id} --timeout 5")
+
+
+def test_cell_magic_waits_on_the_last_expression(shell: InteractiveShell) -> None:
+    cell = "import twyn_widgets as tw\nc = tw.connect()\n[c.create_simulation(f'cell {i}') for i in range(2)]\n"
+    res = shell.run_cell_magic("twyn_wait", "--quiet", cell)
+    assert len(res) == 2
+    assert all(isinstance(r, tw.SimulationResult) for r in res)
+    assert "c" in shell.user_ns
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "--schedule weird abc", "abc --timeout soon", "abc --schedule backoff --interval 3"],
+)
+def test_bad_options_are_usage_errors(shell: InteractiveShell, line: str) -> None:
+    with pytest.raises(UsageError):
+        shell.run_line_magic("twyn_wait", line)
+
+
+def test_cell_magic_without_a_last_expression_is_a_usage_error(shell: InteractiveShell) -> None:
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("twyn_wait", "", "x = 1\n")
+
+
+def test_hostile_id_is_refused_before_any_request(shell: InteractiveShell, emu: Any) -> None:
+    before = emu.counters()["requests_total"]
+    with pytest.raises(tw.InvalidIdError):
+        shell.run_line_magic("twyn_wait", "../keys")
+    assert emu.counters()["requests_total"] == before

@@ -1,0 +1,132 @@
+"""Widgets outside Jupyter (plain Python): waiting, traits, text faces, escaping, no key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+
+import twyn_widgets as tw
+from twyn_widgets.polling import WatchState
+from twyn_widgets.widgets import SimulationBoard, SimulationWatcher
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def state_of(widget: Any) -> str:
+    """Every synced trait of a widget and its children, as JSON (what an .ipynb would save)."""
+    import ipywidgets
+
+    states = {k: v.get_state() for k, v in ipywidgets.Widget.widgets.items()}
+    return json.dumps(states, default=str)
+
+
+def test_watcher_waits_and_exposes_result_and_traits(client: Any) -> None:
+    sim = client.create_simulation("widget: plain python")
+    w = SimulationWatcher(sim, client=client)
+    seen: list[str] = []
+    w.observe(lambda change: seen.append(change["new"]), "status")
+    result = w.wait(20)
+    assert result.id == sim.id
+    assert w.result is result
+    deadline = time.monotonic() + 5
+    while w.status != "COMPLETED_ANALYSIS" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert w.status == "COMPLETED_ANALYSIS"
+    assert w.progress == 1.0
+    assert w.phase == "Analyst, 3 of 3"
+    assert seen
+
+
+def test_watcher_is_awaitable(client: Any) -> None:
+    sim = client.create_simulation("widget: await")
+    w = SimulationWatcher(sim, client=client)
+
+    async def main() -> tw.SimulationResult:
+        return await w
+
+    assert asyncio.run(main()).id == sim.id
+
+
+def test_repr_is_deterministic_text_without_ids_of_widgets(client: Any) -> None:
+    sim = client.create_simulation("widget: repr")
+    w = SimulationWatcher(sim, client=client)
+    w.wait(20)
+    text = repr(w)
+    assert text.startswith(f"SimulationWatcher(id={sim.id!r}, status=COMPLETED_ANALYSIS")
+    assert "Analyst, 3 of 3" in text
+    assert w.model_id not in text
+
+
+def test_server_strings_are_escaped_and_the_key_is_in_no_widget_state(
+    client: Any, emu: Any
+) -> None:
+    sim = client.create_simulation(f"widget: {HOSTILE}", title=HOSTILE)
+    w = SimulationWatcher(sim, client=client)
+    w.wait(20)
+    time.sleep(2.5)  # the last refresh steps go out one a second
+    everything = state_of(w)
+    assert HOSTILE not in everything
+    assert "&lt;img src=x onerror=alert(1)&gt;" in everything
+    assert emu.api_key not in everything
+    bundle = w._repr_mimebundle_()
+    assert HOSTILE not in bundle["text/html"]
+    assert emu.api_key not in json.dumps(bundle)
+
+
+def test_failed_watcher_raises_and_keeps_a_red_bar(client: Any) -> None:
+    sim = client.create_simulation("widget: fail [fail:simulator]")
+    w = SimulationWatcher(sim, client=client)
+    with pytest.raises(tw.SimulationFailed):
+        w.wait(20)
+    time.sleep(1.2)
+    assert w._bar.bar_style == "danger"
+    assert "Simulation failed in the Simulator phase" in w._result_view.value
+
+
+def test_closing_a_watcher_stops_its_watch(client: Any) -> None:
+    sim = client.create_simulation("widget: close")
+    w = SimulationWatcher(sim, client=client)
+    watch = w.watch
+    assert watch is not None
+    w.close()
+    assert watch.cancelled()
+    assert watch.snapshot.state is WatchState.STOPPED
+
+
+def test_board_gives_results_in_order_and_as_completed(client: Any) -> None:
+    sims = [client.create_simulation(f"board: {i}") for i in range(4)]
+    board = SimulationBoard(sims[:3], client=client)
+    board.add(sims[3])
+    results = board.wait(30)
+    assert [r.id for r in results] == [s.id for s in sims]  # type: ignore[union-attr]
+    assert {r.id for r in board.as_completed()} == {s.id for s in sims}  # type: ignore[union-attr]
+    assert board.counts() == {"running": 0, "done": 4, "failed": 0, "other": 0}
+    assert repr(board) == "SimulationBoard(4 simulations: 0 running, 4 done, 0 failed)"
+
+
+def test_board_failures_raise_or_stand_in_their_row(client: Any) -> None:
+    ok = client.create_simulation("board: ok")
+    bad = client.create_simulation("board: bad [fail:analyst]")
+    board = SimulationBoard([ok, bad], client=client)
+    with pytest.raises(tw.SimulationFailed):
+        board.wait(30)
+    out = board.wait(30, return_exceptions=True)
+    assert isinstance(out[1], tw.SimulationFailed)
+
+
+def test_board_is_awaitable_and_stop_all_stops_every_row(client: Any) -> None:
+    sims = [client.create_simulation(f"board: await {i}") for i in range(2)]
+    board = SimulationBoard(sims, client=client)
+
+    async def main() -> list[tw.SimulationResult]:
+        return await board
+
+    assert len(asyncio.run(main())) == 2
+    slow = [client.create_simulation(f"board: stop {i}") for i in range(2)]
+    board2 = SimulationBoard(slow, client=client, timeout=10_000)
+    board2.stop()
+    assert all(w.cancelled() for w in board2.watches)
