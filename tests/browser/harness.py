@@ -29,7 +29,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -459,18 +459,20 @@ class Record(TypedDict):
 
 
 _RECORDER_JS = """
-(selectors) => {
+([selectors, widthNames]) => {
   if (window.__twynRecorder) window.__twynRecorder.observer.disconnect();
   const records = [];
   const last = {};
-  const valueOf = (el) =>
-    el.classList.contains('progress-bar') ? el.style.width : el.textContent.trim();
+  const widths = new Set(widthNames);
+  const valueOf = (name, el) =>
+    el.classList.contains('progress-bar') || widths.has(name)
+      ? el.style.width : el.textContent.trim();
   const sample = () => {
     const t = performance.now();
     for (const [name, sel] of Object.entries(selectors)) {
       document.querySelectorAll(sel).forEach((el, index) => {
         const key = name + '#' + index;
-        const value = valueOf(el);
+        const value = valueOf(name, el);
         if (last[key] !== value) {
           last[key] = value;
           records.push({name, index, value, t});
@@ -489,14 +491,17 @@ _RECORDER_JS = """
 """
 
 
-def install_recorder(page: Page, selectors: Mapping[str, str]) -> None:
+def install_recorder(
+    page: Page, selectors: Mapping[str, str], *, widths: Collection[str] = ()
+) -> None:
     """Record every change of the elements matched by ``selectors`` (install BEFORE running).
 
-    ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar`` the
-    recorded value is its ``style.width`` (e.g. ``"40%"``), for any other its trimmed text. A
-    record is added only when a value differs from the last one seen for the same match.
+    ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar``, or
+    matched by a name in ``widths`` (e.g. a bar drawn in an HTML widget), the recorded value is
+    its ``style.width`` (e.g. ``"40%"``), for any other its trimmed text. A record is added only
+    when a value differs from the last one seen for the same match.
     """
-    page.evaluate(_RECORDER_JS, dict(selectors))
+    page.evaluate(_RECORDER_JS, [dict(selectors), list(widths)])
 
 
 def read_records(page: Page) -> list[Record]:

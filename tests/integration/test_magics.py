@@ -61,7 +61,11 @@ def test_timeout_raises_wait_timeout(shell: InteractiveShell, client: Any) -> No
 
 
 def test_cell_magic_waits_on_the_last_expression(shell: InteractiveShell) -> None:
-    cell = "import twyn_widgets as tw\nc = tw.connect()\n[c.create_simulation(f'cell {i}') for i in range(2)]\n"
+    cell = (
+        "import twyn_widgets as tw\n"
+        "c = tw.connect()\n"
+        "[c.create_simulation(f'cell {i}') for i in range(2)]\n"
+    )
     res = shell.run_cell_magic("twyn_wait", "--quiet", cell)
     assert len(res) == 2
     assert all(isinstance(r, tw.SimulationResult) for r in res)
