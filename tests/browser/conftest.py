@@ -8,6 +8,8 @@
 - ``page``: a fresh context and page per test (1280x900); the server's sessions are deleted after
   the test; on failure a full-page screenshot and the HTML go to ``test-artifacts/browser/``.
 - ``dialogs``: messages of every alert/confirm/prompt the page opened.
+- ``twyn_emulator`` / ``emulator_env``: a Twyn emulator at 60x in the test process, and the env
+  that points kernels at it (``tw.connect()`` in a notebook then talks to it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
@@ -27,8 +30,15 @@ from .harness import (
     LabServer,
     LabServerFactory,
     chromium_path,
+    package_env,
     start_lab_server,
 )
+
+if TYPE_CHECKING:
+    from twyn_widgets.emulator import Emulator
+
+#: Speed of :func:`twyn_emulator`: a simulation lasts 4-8 s, several one-second refreshes.
+EMULATOR_SPEED = 60.0
 
 _SERVERS = pytest.StashKey[dict[tuple[object, ...], LabServer]]()
 _LOG_OFFSETS = pytest.StashKey[dict[int, int]]()
@@ -204,3 +214,31 @@ def page(
         for server in request.config.stash.get(_SERVERS, {}).values():
             if server.proc.poll() is None:
                 server.delete_sessions()
+
+
+# --------------------------------------------------------------------------------------------
+# Emulator
+
+
+@pytest.fixture(scope="session")
+def twyn_emulator() -> Iterator[Emulator]:
+    """A Twyn emulator at :data:`EMULATOR_SPEED`, served from the test process for the session."""
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=EMULATOR_SPEED) as emu:
+        # TEMP until the emulator scales its default window by its speed: 1000 requests an hour
+        # in real seconds makes the engine space polls 3.6 s apart, longer than a phase at 60x.
+        emu.set_rate_limit(emu.api_key, 1000, window=3600 / EMULATOR_SPEED)
+        yield emu
+
+
+@pytest.fixture
+def emulator_env(twyn_emulator: Emulator) -> dict[str, str]:
+    """Env for ``lab_env``: kernels import this checkout and ``tw.connect()`` reaches
+    :func:`twyn_emulator` with its key, URL and time scale."""
+    return {
+        **package_env(),
+        "TWYN_API_KEY": twyn_emulator.api_key,
+        "TWYN_BASE_URL": twyn_emulator.base_url,
+        "TWYN_TIME_SCALE": repr(1 / EMULATOR_SPEED),
+    }

@@ -38,6 +38,8 @@ from playwright.sync_api import Page
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = HERE / "notebooks"
+#: The checkout under test (its ``twyn_widgets`` is what notebooks should import).
+REPO_ROOT = HERE.parent.parent
 
 # --------------------------------------------------------------------------------------------
 # Browser
@@ -204,6 +206,17 @@ class LabServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def package_env() -> dict[str, str]:
+    """Env that lets the server's kernels import this checkout's ``twyn_widgets``.
+
+    Kernels run in the served temporary root, not in the repo, so the package must be on
+    ``PYTHONPATH`` unless it is installed; putting the checkout first also makes them import the
+    working tree rather than any installed copy.
+    """
+    paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 #: ``lab_server_factory(env=None, notebook_dirs=(NOTEBOOKS_DIR,)) -> LabServer`` (a fixture).
@@ -590,6 +603,68 @@ def html_texts(page: Page) -> list[str]:
 def output_texts(page: Page) -> list[str]:
     """Text of every cell output (stdout, stderr, text/plain results)."""
     return texts(page, OUTPUT_TEXT)
+
+
+_CELL_OUTPUTS_JS = """
+() => {
+  const app = window.jupyterapp;
+  let panel = app && app.shell ? app.shell.currentWidget : null;
+  if (!panel || !panel.content || !panel.content.model) {
+    panel = null;
+    for (const w of app.shell.widgets('main')) {
+      if (w.content && w.content.model && w.content.model.cells) { panel = w; break; }
+    }
+  }
+  if (!panel) return null;
+  const cells = panel.content.model.cells;
+  const result = [];
+  for (let i = 0; i < cells.length; i++) {
+    const outputs = cells.get(i).outputs;
+    const list = [];
+    if (outputs) for (let j = 0; j < outputs.length; j++) list.push(outputs.get(j).toJSON());
+    result.push(list);
+  }
+  return result;
+}
+"""
+
+
+def cell_outputs(page: Page) -> list[list[dict[str, Any]]]:
+    """Every cell's outputs as the notebook model holds them (nbformat dicts), i.e. what would
+    be saved: MIME bundles from ``display_data`` and their later ``update_display_data``."""
+    outputs: list[list[dict[str, Any]]] | None = page.evaluate(_CELL_OUTPUTS_JS)
+    if outputs is None:
+        raise AssertionError("no notebook panel on this page")
+    return outputs
+
+
+def wait_for_output_data(
+    page: Page, mime: str, text: str, timeout: float = 20_000
+) -> list[list[dict[str, Any]]]:
+    """Wait until some output in the notebook model has ``mime`` data containing ``text``;
+    return :func:`cell_outputs` then. Sees what the page does not render (e.g. the
+    ``text/html`` next to a widget view)."""
+    try:
+        page.wait_for_function(
+            f"""([mime, text]) => {{
+                  const cells = ({_CELL_OUTPUTS_JS})() || [];
+                  return cells.some((outs) => outs.some((o) => {{
+                    const value = o.data && o.data[mime];
+                    const joined = Array.isArray(value) ? value.join('') : value;
+                    return typeof joined === 'string' && joined.includes(text);
+                  }}));
+                }}""",
+            arg=[mime, text],
+            timeout=timeout,
+            polling=200,
+        )
+    except Exception as exc:
+        mimes = [[sorted(o.get("data", {})) for o in outs] for outs in cell_outputs(page)]
+        raise AssertionError(
+            f"no output has {mime!r} data containing {text!r} after {timeout / 1000:.0f} s; "
+            f"MIME types per cell: {mimes!r}"
+        ) from exc
+    return cell_outputs(page)
 
 
 # --------------------------------------------------------------------------------------------
