@@ -226,9 +226,6 @@ def twyn_emulator() -> Iterator[Emulator]:
     from twyn_widgets import emulator
 
     with emulator.start(speed=EMULATOR_SPEED) as emu:
-        # TEMP until the emulator scales its default window by its speed: 1000 requests an hour
-        # in real seconds makes the engine space polls 3.6 s apart, longer than a phase at 60x.
-        emu.set_rate_limit(emu.api_key, 1000, window=3600 / EMULATOR_SPEED)
         yield emu
 
 

@@ -32,7 +32,7 @@ import urllib.request
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, TypeVar
 
 from playwright.sync_api import Page
 
@@ -85,6 +85,7 @@ BUTTON = "button.jupyter-widgets.jupyter-button"
 INPUT_PROMPT = ".jp-CodeCell .jp-InputArea-prompt"
 
 Ui = Literal["lab", "notebook7"]
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------------
@@ -535,6 +536,15 @@ def record_values(records: Sequence[Record], name: str, index: int = 0) -> list[
 def record_times(records: Sequence[Record], name: str, index: int = 0) -> list[float]:
     """The ``performance.now()`` times (ms) of the records for one name and match index."""
     return [r["t"] for r in records if r["name"] == name and r["index"] == index]
+
+
+def changes(values: Sequence[T]) -> list[T]:
+    """``values`` without consecutive repeats: ``[a, a, b, a] -> [a, b, a]``."""
+    out: list[T] = []
+    for value in values:
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
 
 
 def percent(width: str) -> float | None:

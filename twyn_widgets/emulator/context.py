@@ -1,0 +1,53 @@
+"""The emulator's shared parts, reachable from routes as ``request.app.state.emulator``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from .counters import Counters
+from .faults import FaultRegistry
+from .ratelimit import RateLimiter
+from .state import ApiKey, EmulatorState, Tenant
+
+
+@dataclass
+class EmulatorContext:
+    """Everything one emulator instance holds.
+
+    Attributes
+    ----------
+    state
+        Tenants, keys, scenarios and simulations.
+    limiter
+        Rate-limit windows.
+    faults
+        Active fault rules.
+    counters
+        Traffic counters.
+    tenant, key
+        The default tenant and its key (what ``start()`` hands out).
+    """
+
+    state: EmulatorState
+    limiter: RateLimiter
+    faults: FaultRegistry
+    counters: Counters
+    tenant: Tenant
+    key: ApiKey
+
+    @property
+    def speed(self) -> float:
+        """The speed factor."""
+        return self.state.speed
+
+
+def get_context(request: Request) -> EmulatorContext:
+    """FastAPI dependency: the emulator instance serving this request."""
+    return cast(EmulatorContext, request.app.state.emulator)
+
+
+Ctx = Annotated[EmulatorContext, Depends(get_context)]
+"""Route parameter type: the emulator instance serving the request."""

@@ -1,0 +1,195 @@
+"""Routes: ``/_emulator/...``, the emulator's own control API (not part of the Twyn API).
+
+Tests, notebooks and benchmarks use it to inject faults, read traffic counters, change rate
+limits, add tenants and steer simulations. It needs no API key and answers only clients on
+the loopback interface.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from .context import Ctx
+from .errors import ApiError, not_found
+from .faults import FaultKind
+from .views import simulation_view
+
+CONTROL_TAG = "emulator control (not part of the Twyn API)"
+
+JSON = dict[str, Any]
+
+
+def loopback_only(request: Request) -> None:
+    """FastAPI dependency: refuse control calls that do not come from this machine."""
+    host = request.client.host if request.client is not None else ""
+    if host == "testclient":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ApiError(403, {"detail": "The emulator control API only answers loopback clients"})
+
+
+router = APIRouter(prefix="/_emulator", tags=[CONTROL_TAG], dependencies=[Depends(loopback_only)])
+
+
+class FaultRequest(BaseModel):
+    """A fault rule: what to do, to which requests, how often."""
+
+    kind: FaultKind
+    count: int | None = Field(
+        default=None, ge=1, description="Fire for the next N matching requests"
+    )
+    fraction: float | None = Field(
+        default=None, gt=0, le=1, description="Fire on each matching request with this probability"
+    )
+    path: str | None = Field(default=None, description="Regular expression searched in the path")
+    method: str | None = Field(default=None, description="HTTP method to match")
+    delay: float | None = Field(
+        default=None, ge=0, description="Seconds: sleep of `slow`, wait of `rate_limited_*`"
+    )
+
+
+class RateLimitRequest(BaseModel):
+    """New limit and window for one key; a fresh window starts now."""
+
+    api_key: str
+    limit: int = Field(ge=0)
+    window: float | None = Field(
+        default=None,
+        gt=0,
+        description="Real seconds (default: one emulated hour, i.e. 3600 / speed seconds)",
+    )
+
+
+class TenantRequest(BaseModel):
+    """A new tenant."""
+
+    name: str | None = None
+
+
+class FailRequest(BaseModel):
+    """Make a simulation fail now, or when it reaches a phase."""
+
+    error_log: str | None = None
+    phase: Literal["architect", "simulator", "analyst"] | None = None
+
+
+class StatusRequest(BaseModel):
+    """Report a given status (any string) instead of the real one for a while."""
+
+    status: str = Field(min_length=1)
+    duration: float | None = Field(default=None, ge=0, description="Seconds (forever if null)")
+
+
+@router.get("/health", summary="Is the emulator up?")
+async def health(ctx: Ctx) -> JSON:
+    """``{"ok": true, "speed": <factor>}``."""
+    return {"ok": True, "speed": ctx.speed}
+
+
+@router.post("/faults", summary="Inject a fault")
+async def add_fault(body: FaultRequest, ctx: Ctx) -> JSON:
+    """Add a fault rule; returns its id."""
+    try:
+        rule = ctx.faults.add(
+            body.kind,
+            count=body.count,
+            fraction=body.fraction,
+            path=body.path,
+            method=body.method,
+            delay=body.delay,
+        )
+    except re.error as exc:
+        raise ApiError(
+            422,
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "path"],
+                        "msg": f"Invalid regular expression: {exc}",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        ) from exc
+    return {"id": rule.id}
+
+
+@router.get("/faults", summary="List active fault rules")
+async def list_faults(ctx: Ctx) -> JSON:
+    """The active fault rules."""
+    return {"faults": [rule.view() for rule in ctx.faults.rules()]}
+
+
+@router.delete("/faults", status_code=204, summary="Clear all faults")
+async def clear_faults(ctx: Ctx) -> Response:
+    """Remove every fault rule."""
+    ctx.faults.clear()
+    return Response(status_code=204)
+
+
+@router.get("/counters", summary="Traffic counters")
+async def get_counters(ctx: Ctx) -> JSON:
+    """Requests by method and route template, and TCP connections (control traffic excluded)."""
+    return ctx.counters.snapshot()
+
+
+@router.post("/counters/reset", status_code=204, summary="Reset traffic counters")
+async def reset_counters(ctx: Ctx) -> Response:
+    """Zero the counters."""
+    ctx.counters.reset()
+    return Response(status_code=204)
+
+
+@router.post("/rate-limit", summary="Set a key's rate limit")
+async def set_rate_limit(body: RateLimitRequest, ctx: Ctx) -> JSON:
+    """Set a key's limit and window, and start a fresh window now."""
+    key = ctx.state.key_by_secret(body.api_key)
+    if key is None:
+        raise ApiError(404, {"detail": "API key not found"})
+    key.rate_limit = body.limit
+    key.window = body.window
+    ctx.limiter.restart(key)
+    return {"key_id": key.key_id, "limit": key.rate_limit, "window": ctx.limiter.window_of(key)}
+
+
+@router.post("/tenants", status_code=201, summary="Create a tenant")
+async def create_tenant(ctx: Ctx, body: TenantRequest | None = None) -> JSON:
+    """A new tenant with one key."""
+    tenant, key = ctx.state.new_tenant(None if body is None else body.name)
+    return {"tenant_id": tenant.id, "api_key": key.secret}
+
+
+@router.post("/simulations/{id}/fail", summary="Make a simulation fail")
+async def fail_simulation(id: str, ctx: Ctx, body: FailRequest | None = None) -> JSON:
+    """Fail now (in the current phase), or at ``phase`` when the simulation gets there."""
+    request = body or FailRequest()
+    simulation = ctx.state.lookup_simulation(id)
+    when = ctx.state.fail(simulation, request.error_log, request.phase)
+    view = simulation_view(ctx.state, simulation, ctx.state.clock())
+    return {"failure": when, "simulation": view}
+
+
+@router.post("/simulations/{id}/status", summary="Force the reported status")
+async def force_status(id: str, body: StatusRequest, ctx: Ctx) -> JSON:
+    """Report ``status`` for ``duration`` seconds (forever if null), then compute it again."""
+    simulation = ctx.state.lookup_simulation(id)
+    ctx.state.force_status(simulation, body.status, body.duration)
+    return simulation_view(ctx.state, simulation, ctx.state.clock())
+
+
+@router.delete("/simulations/{id}", status_code=204, summary="Delete a simulation")
+async def delete_simulation(id: str, ctx: Ctx) -> Response:
+    """Forget a simulation: later requests for it answer 404."""
+    if id not in ctx.state.simulations:
+        raise not_found("Simulation", id)
+    ctx.state.remove_simulation(id)
+    return Response(status_code=204)
