@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -134,7 +134,7 @@ class TwynClient:
         self._transport = Transport(
             url, key, timeout=timeouts, on_headers=self._note_rate_limit, **extra
         )
-        self._engine: Any = None
+        self._on_close: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"TwynClient(base_url={self.base_url!r}, api_key={self._key_hint!r})"
@@ -147,9 +147,14 @@ class TwynClient:
 
     def close(self) -> None:
         """Stop this client's watches and close its connections."""
-        if self._engine is not None:
-            self._engine.forget_client(self)
+        hooks, self._on_close = self._on_close, []
+        for hook in hooks:
+            hook()
         self._transport.close()
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when the client closes (the polling engine stops its watches)."""
+        self._on_close.append(hook)
 
     # -- time and budget ------------------------------------------------------------------------
 

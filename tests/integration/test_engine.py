@@ -112,7 +112,8 @@ def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
     sim = client.create_simulation(f"engine: fault {kind}")
     emu.inject(kind, count=3, path=f"^/v1/simulations/{sim.id}$", delay=1.0)
     try:
-        watch = client.watch(sim)
+        # Three 0.5 s read timeouts outlast the default 600 API s (1 real s at 600x).
+        watch = client.watch(sim, timeout=6000)
         seen = record(watch)
         assert watch.result(30).id == sim.id
     finally:

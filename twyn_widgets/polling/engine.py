@@ -62,6 +62,7 @@ class Engine:
         self._trackers: dict[tuple[int, str], Tracker] = {}
         self._by_client: dict[int, set[Tracker]] = defaultdict(set)
         self._budgets: weakref.WeakKeyDictionary[Any, RateBudget] = weakref.WeakKeyDictionary()
+        self._hooked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._pool = WorkerPool(pool_size)
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -94,6 +95,9 @@ class Engine:
             if tracker is None or tracker.ended:
                 tracker = Tracker(self, client, sid, schedule or PhaseAware(), initial)
                 self._trackers[key] = tracker
+                if client not in self._hooked:
+                    self._hooked.add(client)
+                    client.on_close(functools.partial(self.forget_client, client))
                 self._by_client[id(client)].add(tracker)
             handle = Watch(tracker, time.monotonic() + real_timeout, real_timeout)
             tracker.attach(handle)

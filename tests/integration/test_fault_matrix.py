@@ -1,0 +1,269 @@
+"""The fault matrix: each fault injected during each phase; the watch ends right, and says so.
+
+A transient fault (network, 5xx, HTML, bad JSON, 429, odd statuses) must end with the right
+result and show in the watch's report; a terminal one (401, 404) must end the watch with its
+exception within one poll. In every case nothing is left polling, and a widget on the watch
+shows what happened.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import twyn_widgets as tw
+from twyn_widgets.client import TwynClient
+from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
+from twyn_widgets.widgets import SimulationWatcher
+
+SPEED = 60.0  # phases last 1-4 s: room to inject a fault inside each one
+PHASES = ("Architect", "Simulator", "Analyst")
+
+
+class Proxy:
+    """A TCP forwarder to the emulator that can go down (connection refused) and come back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self.up()
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            upstream = socket.create_connection(self.target)
+            for a, b in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.fixture(scope="module")
+def emu60() -> Iterator[Any]:
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED, seed=3) as server:
+        yield server
+
+
+def when_phase(watch: tw.Watch, phase: str, action: Callable[[], None]) -> None:
+    """Run ``action`` once, from the polling thread, when the watch first reports ``phase``."""
+    fired = threading.Event()
+
+    def on(snapshot: WatchSnapshot) -> None:
+        if (
+            not fired.is_set()
+            and snapshot.phase is not None
+            and snapshot.phase.label == phase
+            and snapshot.status is not None
+            and snapshot.status == snapshot.phase.processing_status
+        ):
+            fired.set()
+            action()
+
+    watch.subscribe(on)
+
+
+def finish(widget: SimulationWatcher) -> str:
+    """Let the widget render its end; return its visible text (line and result view)."""
+    deadline = time.monotonic() + 5
+    while widget._stage < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return str(widget._line.value) + str(widget._result_view.value)
+
+
+def assert_nothing_polls(client: TwynClient) -> None:
+    engine = get_engine()
+    assert not [t for t in list(engine._trackers.values()) if t.client is client]
+
+
+TRANSIENT = {
+    "status_500": "HTTP 500",
+    "status_502": "HTTP 502",
+    "status_503": "HTTP 503",
+    "status_504": "HTTP 504",
+    "html_error": "HTTP 502",
+    "reset_mid_body": "a dropped connection",
+    "drop": "a dropped connection",
+    "malformed_json": "a malformed answer",
+    "truncated_json": "a malformed answer",
+    "slow": "a timeout",
+}
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("kind", sorted(TRANSIENT))
+def test_transient_fault_in_each_phase_recovers_and_is_reported(
+    emu60: Any, kind: str, phase: str
+) -> None:
+    client = emu60.client(timeout=(1.0, 0.5))
+    sim = client.create_simulation(f"matrix {kind} in {phase}")
+    widget = SimulationWatcher(sim, client=client)
+    watch = widget.watch
+    assert watch is not None
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+    path = f"^/v1/simulations/{sim.id}(/results)?$"
+    when_phase(watch, phase, lambda: emu60.inject(kind, count=2, path=path, delay=1.5))
+    try:
+        result = widget.wait(30)
+    finally:
+        emu60.clear_faults()
+    assert result.id == sim.id
+    notices = [s.notice or "" for s in seen if s.state is WatchState.RETRYING]
+    assert any(f"retrying after {TRANSIENT[kind]}" in n for n in notices), notices
+    assert "done" in finish(widget)
+    assert_nothing_polls(client)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("where", ["body", "header"])
+def test_429_in_each_phase_waits_out_retry_after_then_succeeds(
+    emu60: Any, phase: str, where: str
+) -> None:
+    client = emu60.client()
+    sim = client.create_simulation(f"matrix 429 {where} in {phase}")
+    widget = SimulationWatcher(sim, client=client)
+    watch = widget.watch
+    assert watch is not None
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+    kind = "rate_limited_body" if where == "body" else "rate_limited_header"
+    hit: list[float] = []
+
+    def inject() -> None:
+        hit.append(time.monotonic())
+        emu60.inject(kind, count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
+
+    when_phase(watch, phase, inject)
+    assert widget.wait(30).id == sim.id
+    limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
+    assert limited, "the 429 was not reported"
+    assert "rate limited: waiting 1 s" in (limited[0].notice or "")
+    assert "done" in finish(widget)
+    assert_nothing_polls(client)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_server_down_then_back_in_each_phase_recovers(emu60: Any, phase: str) -> None:
+    proxy = Proxy(int(emu60.base_url.split(":")[2].split("/")[0]))
+    client = TwynClient(emu60.api_key, f"http://127.0.0.1:{proxy.port}/v1", time_scale=1 / SPEED)
+    sim = client.create_simulation(f"matrix outage in {phase}")
+    client._transport.close()  # the outage must also refuse new connections
+    widget = SimulationWatcher(sim, client=client)
+    watch = widget.watch
+    assert watch is not None
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+
+    def outage() -> None:
+        proxy.down()
+        threading.Timer(1.5, proxy.up).start()
+
+    when_phase(watch, phase, outage)
+    try:
+        assert widget.wait(60).id == sim.id
+    finally:
+        proxy.down()
+    notices = [s.notice or "" for s in seen if s.state is WatchState.RETRYING]
+    assert any("retrying after" in n for n in notices), notices
+    assert_nothing_polls(client)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_unknown_status_in_each_phase_is_shown_and_polled_on(emu60: Any, phase: str) -> None:
+    client = emu60.client()
+    sim = client.create_simulation(f"matrix unknown status in {phase}")
+    widget = SimulationWatcher(sim, client=client)
+    watch = widget.watch
+    assert watch is not None
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+    when_phase(watch, phase, lambda: emu60.force_status(sim.id, "QUEUED_FOR_GPU", duration=1.0))
+    assert widget.wait(30).id == sim.id
+    assert any("unknown status 'QUEUED_FOR_GPU'" in (s.notice or "") for s in seen)
+    assert_nothing_polls(client)
+
+
+@pytest.mark.parametrize("phase", ["Simulator", "Analyst"])
+def test_status_going_backwards_in_each_phase_is_reported(emu60: Any, phase: str) -> None:
+    client = emu60.client()
+    sim = client.create_simulation(f"matrix backwards in {phase}")
+    watch = client.watch(sim)
+    seen: list[WatchSnapshot] = []
+    watch.subscribe(seen.append)
+    when_phase(watch, phase, lambda: emu60.force_status(sim.id, "PENDING", duration=1.0))
+    assert watch.result(30).id == sim.id
+    assert any("went back" in (s.notice or "") for s in seen)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("fault", ["404", "401"])
+def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
+    emu60: Any, fault: str, phase: str
+) -> None:
+    _, key = emu60.new_tenant(f"matrix-{fault}-{phase}")
+    client = TwynClient(key, emu60.base_url, time_scale=1 / SPEED)
+    sim = client.create_simulation(f"matrix {fault} in {phase}")
+    key_id = client.list_keys()[0]["key_id"]
+    widget = SimulationWatcher(sim, client=client)
+    watch = widget.watch
+    assert watch is not None
+    polls_at_fault: list[int] = []
+
+    def strike() -> None:
+        polls_at_fault.append(watch.snapshot.polls)
+        if fault == "404":
+            emu60.delete_simulation(sim.id)
+        else:
+            client._call("PATCH", f"/keys/{key_id}", body={"is_active": False})
+
+    when_phase(watch, phase, strike)
+    expected = tw.NotFound if fault == "404" else tw.AuthenticationError
+    with pytest.raises(expected):
+        widget.wait(30)
+    # the very next poll after the fault ended it (the batched list of one is a single GET)
+    assert watch.snapshot.polls <= polls_at_fault[0] + 1
+    text = finish(widget)
+    assert f"HTTP {fault}" in text
+    assert widget._bar.bar_style == "danger"
+    assert_nothing_polls(client)
