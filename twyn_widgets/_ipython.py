@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["display_bundle", "in_kernel", "shell", "update_bundle"]
+__all__ = ["display_bundle", "display_object", "in_kernel", "shell", "update_bundle"]
 
 
 def shell() -> Any:
@@ -33,3 +33,10 @@ def update_bundle(bundle: dict[str, Any], display_id: str) -> None:
     from IPython.display import update_display
 
     update_display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
+
+
+def display_object(obj: Any) -> None:
+    """Display an object as IPython would (its ``_ipython_display_`` or repr)."""
+    from IPython.display import display
+
+    display(obj)  # type: ignore[no-untyped-call]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from ._connect import connect
+from ._ipython import display_object, in_kernel
 from .errors import SimulationFailed
 from .models import Simulation
 from .polling import Backoff, Fixed, PhaseAware, Schedule
@@ -146,71 +146,84 @@ class TwynMagics(Magics):  # type: ignore[misc]
         return eval(compile(ast.Expression(last.value), "<twyn_wait cell>", "eval"), ns)
 
     def _wait(self, targets: Sequence[Any], args: Any, *, several: bool) -> Any:
-        from .widgets import SimulationWatcher
+        from .widgets import SimulationBoard, SimulationWatcher
 
-        schedule = _schedule(args.schedule, args.interval)
-        watchers: list[SimulationWatcher] = []
-        client = None
         for target in targets:
-            if isinstance(target, SimulationWatcher):
-                watchers.append(target)
-                continue
-            if not isinstance(target, (str, Simulation, dict)):
+            if not isinstance(target, (SimulationWatcher, str, Simulation, dict)):
                 raise UsageError(
                     f"%twyn_wait cannot wait on a {type(target).__name__}: give an id, a "
                     "Simulation, a SimulationWatcher, or a list of them"
                 )
-            client = client or connect()
-            watchers.append(
-                SimulationWatcher(target, client=client, schedule=schedule, timeout=args.timeout)
+        options = {"schedule": _schedule(args.schedule, args.interval), "timeout": args.timeout}
+        plain = [t for t in targets if not isinstance(t, SimulationWatcher)]
+        client = connect() if plain else None
+        widget: Any = None
+        watches: list[Any]
+        if args.quiet:  # no widget at all: just the watches
+            watches = [
+                t.watch if isinstance(t, SimulationWatcher) else client.watch(t, **options)  # type: ignore[union-attr]
+                for t in targets
+            ]
+        elif several:
+            widget = SimulationBoard(targets, client=client, **options)
+            watches = widget.watches
+        else:
+            target = targets[0]
+            widget = (
+                target
+                if isinstance(target, SimulationWatcher)
+                else (SimulationWatcher(target, client=client, **options))
             )
-        if not args.quiet:
-            self._show(watchers, several)
+            if widget.watch is None:
+                widget.start()
+            watches = [widget.watch]
+        if widget is not None:
+            _show(widget)
         try:
-            outcomes = self._block(watchers, args.no_raise)
+            outcomes = _block(watches, args.no_raise)
         except KeyboardInterrupt:
             # Why stop before re-raising: an interrupted wait must leave nothing polling.
-            for watcher in watchers:
-                watcher.stop()
+            for watch in watches:
+                watch.stop()
             raise
+        except BaseException:
+            _settle(widget)
+            raise
+        _settle(widget)
         value = outcomes if several else outcomes[0]
         if args.out:
             self._ns[args.out] = value
         return value
 
-    @staticmethod
-    def _show(watchers: Sequence[Any], several: bool) -> None:
-        from ._ipython import in_kernel
 
-        if not in_kernel():
-            return  # a terminal gets the text line printed while blocking
-        from IPython.display import display
+def _show(widget: Any) -> None:
+    if in_kernel():
+        display_object(widget)
+    # A terminal cannot show a widget; the result line is printed by IPython when it returns.
 
-        if several:
-            from .widgets import SimulationBoard
 
-            display(SimulationBoard(watchers))
-        else:
-            display(watchers[0])
+def _settle(widget: Any) -> None:
+    """Wait (briefly) until the widget shows the end before the cell returns."""
+    if widget is not None:
+        # Why: a widget refreshes at most once a second; returning before it shows the end
+        # would leave "running" on screen while the next cell already prints the result.
+        widget._wait_shown(2.0)
 
-    @staticmethod
-    def _block(watchers: Sequence[Any], no_raise: bool) -> list[Any]:
-        futures = [w.watch for w in watchers]
-        pending = set(futures)
-        while pending:
-            # Why short waits: the kernel's interrupt arrives as KeyboardInterrupt between them.
-            _, pending = concurrent.futures.wait(pending, timeout=_POLL)
-            if pending:
-                time.sleep(0)
-        out: list[Any] = []
-        for future in futures:
-            try:
-                out.append(future.result())
-            except SimulationFailed as exc:
-                if not no_raise:
-                    raise
-                out.append(exc)
-        return out
+
+def _block(watches: Sequence[Any], no_raise: bool) -> list[Any]:
+    pending = set(watches)
+    while pending:
+        # Why short waits: the kernel's interrupt arrives as KeyboardInterrupt between them.
+        _, pending = concurrent.futures.wait(pending, timeout=_POLL)
+    out: list[Any] = []
+    for watch in watches:
+        try:
+            out.append(watch.result())
+        except SimulationFailed as exc:
+            if not no_raise:
+                raise
+            out.append(exc)
+    return out
 
 
 def register(ipython: Any) -> None:

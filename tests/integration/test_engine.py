@@ -129,7 +129,7 @@ def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
 def test_429_pauses_polling_for_retry_after_then_succeeds(client: TwynClient, emu: Any) -> None:
     sim = client.create_simulation("engine: 429")
     emu.inject("rate_limited_body", count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
-    watch = client.watch(sim)
+    watch = client.watch(sim, timeout=6000)  # the 1 s wait is real, the default 600 API s is not
     seen = record(watch)
     started = time.monotonic()
     assert watch.result(20).id == sim.id
@@ -165,7 +165,7 @@ def test_terminal_errors_mid_watch_end_it_at_once(
 
 def test_unknown_status_is_reported_not_fatal(client: TwynClient, emu: Any) -> None:
     sim = client.create_simulation("engine: unknown status")
-    emu.force_status(sim.id, "QUEUED", duration=0.05)
+    emu.force_status(sim.id, "QUEUED", duration=0.2)
     watch = client.watch(sim)
     seen = record(watch)
     assert watch.result(20).id == sim.id
@@ -180,7 +180,7 @@ def test_status_going_backwards_is_reported_not_fatal(client: TwynClient, emu: A
     later = ("PROCESSING_SIMULATION", "COMPLETED_SIMULATION", "PROCESSING_ANALYSIS")
     while watch.snapshot.status not in later and time.monotonic() < deadline:
         time.sleep(0.005)
-    emu.force_status(sim.id, "PROCESSING_CONFIG", duration=0.05)
+    emu.force_status(sim.id, "PROCESSING_CONFIG", duration=0.2)
     assert watch.result(20).id == sim.id
     assert any(s.notice and "went back" in s.notice for s in seen)
 
@@ -217,10 +217,11 @@ def test_low_rate_limit_is_never_exceeded(emu: Any) -> None:
 
 def test_thousand_watches_add_no_threads(emu: Any) -> None:
     _, key = emu.new_tenant("threads")
+    emu.set_rate_limit(key, 1_000_000)
     client = TwynClient(key, emu.base_url, time_scale=1 / 600)
     engine = get_engine()
     # 1000 ids that do not exist: each watch polls once, then ends with NotFound.
-    watches = [client.watch(f"missing-{i}") for i in range(1000)]
+    watches = [client.watch(f"missing-{i}", timeout=60_000) for i in range(1000)]
     names = {t.name for t in threading.enumerate() if t.name.startswith("twyn-")}
     assert engine.threads <= 1 + POOL_SIZE
     assert len([n for n in names if n.startswith(("twyn-poll", "twyn-scheduler"))]) <= 1 + POOL_SIZE

@@ -8,6 +8,7 @@ shows what happened.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
 from twyn_widgets.widgets import SimulationWatcher
 
-SPEED = 60.0  # phases last 1-4 s: room to inject a fault inside each one
+SPEED = 120.0  # phases last 0.5-2 s: room to inject a fault inside each one
 PHASES = ("Architect", "Simulator", "Analyst")
 
 
@@ -35,7 +36,8 @@ class Proxy:
         self.port = probe.getsockname()[1]
         probe.close()
         self._listener: socket.socket | None = None
-        self._stop = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
         self.up()
 
     def up(self) -> None:
@@ -48,9 +50,16 @@ class Proxy:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def down(self) -> None:
+        """Refuse new connections and cut the open ones (as a crashed server would)."""
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
+        with self._lock:
+            open_now, self._open = self._open, set()
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener:
@@ -59,6 +68,8 @@ class Proxy:
             except OSError:
                 continue
             upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open.update((conn, upstream))
             for a, b in ((conn, upstream), (upstream, conn)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -71,10 +82,8 @@ class Proxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,9 @@ def test_failed_watcher_raises_and_keeps_a_red_bar(client: Any) -> None:
     w = SimulationWatcher(sim, client=client)
     with pytest.raises(tw.SimulationFailed):
         w.wait(20)
-    time.sleep(1.2)
+    deadline = time.monotonic() + 5
+    while w._stage < 2 and time.monotonic() < deadline:  # the end renders over two refreshes
+        time.sleep(0.05)
     assert w._bar.bar_style == "danger"
     assert "Simulation failed in the Simulator phase" in w._result_view.value
 

@@ -13,5 +13,4 @@ def emu_60() -> Iterator[Any]:
     from twyn_widgets import emulator
 
     with emulator.start(speed=60.0, seed=11) as server:
-        server.set_rate_limit(server.api_key, 1000, window=3600 / 60)  # TEMP until default
         yield server

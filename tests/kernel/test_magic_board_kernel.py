@@ -55,7 +55,7 @@ def test_interrupt_ends_twyn_wait_within_a_second_and_nothing_keeps_polling(emu_
         assert "ACTIVE 0" in stdout_of(check)
         assert emu_60.counters()["requests_total"] == before
         html = " ".join(
-            m["content"]["data"]["state"].get("value", "")
+            str(m["content"]["data"]["state"].get("value", ""))
             for m in k.messages
             if m["msg_type"] == "comm_msg" and "state" in m["content"]["data"]
         )

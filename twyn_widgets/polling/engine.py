@@ -190,7 +190,9 @@ class Engine:
                     self._cond.release()
                     try:
                         for handle in expired:
-                            handle._tracker.time_out(handle)
+                            if not handle._tracker.time_out(handle):
+                                with self._cond:
+                                    self._push(time.monotonic() + 0.1, _DEADLINE, handle)
                         self._dispatch(due)
                     finally:
                         self._cond.acquire()

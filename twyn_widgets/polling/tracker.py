@@ -219,8 +219,15 @@ class Tracker:
         """A list page did not include this simulation: ask for it alone next time."""
         self.force_single = True
 
-    def time_out(self, handle: Watch) -> None:
-        """One handle's timeout passed."""
+    def time_out(self, handle: Watch) -> bool:
+        """One handle's timeout passed; ``False`` if it is put off because the end is known.
+
+        A simulation seen at COMPLETED_ANALYSIS has finished: only its results are still to
+        fetch (perhaps held by the rate budget), so giving up then would throw away a result.
+        Not while that fetch keeps failing, though: the timeout still bounds the wait.
+        """
+        if self.needs_results and not self.ended and self.attempt < 3:
+            return False
         status = self.snapshot.status or "unknown"
         error = errors.WaitTimeout(
             f"gave up waiting for simulation {self.simulation_id} after "
@@ -228,6 +235,7 @@ class Tracker:
             "watch it again to keep waiting"
         )
         self.detach(handle, error=error)
+        return True
 
     # -- timing ---------------------------------------------------------------------------------
 

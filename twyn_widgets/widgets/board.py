@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import html
 import threading
+import time
 from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -71,10 +72,13 @@ class SimulationBoard(LiveBox):
         self._schedule = schedule
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._watches: list[Watch] = []
+        self._watches: list[Watch] = [self._watch_for(s) for s in simulations]
+        self._shown: dict[int, float] = {}
         self._dirty = True
         self._finished = False
-        self._table = W.HTML()
+        # Why build every part with its first value: a trait set after a comm opened is one
+        # more message; a board shows its rows from the first frame without any.
+        self._table = W.HTML(value=self._html())
         self._stop_button = W.Button(
             description="Stop all",
             icon="stop",
@@ -82,31 +86,41 @@ class SimulationBoard(LiveBox):
             layout=W.Layout(width="auto"),
         )
         self._stop_button.on_click(lambda _button: self.stop())
-        super().__init__(children=(self._table, self._stop_button), layout=W.Layout(width="100%"))
-        self.add_class("twyn-board")
-        for simulation in simulations:
-            self.add(simulation)
-        self._render()
+        super().__init__(
+            children=(self._table, self._stop_button),
+            layout=W.Layout(width="100%"),
+            _dom_classes=("twyn-board",),
+        )
+        self._last_refresh = time.monotonic()
+        for watch in self._watches:
+            # Why subscribe without rendering: callbacks run on polling threads; the ticker
+            # renders.
+            watch.subscribe(self._on_snapshot, now=False)
+        if self._watches:
+            self._start_ticking()
 
     # -- rows -------------------------------------------------------------------------------------
 
-    def add(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
-        """Add a row and start watching it (works while the board runs)."""
+    def _watch_for(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
         if isinstance(simulation, SimulationWatcher):
             if simulation.watch is None:
                 simulation.start()
             watch = simulation.watch
             assert watch is not None
-        else:
-            if self._client is None:
-                self._client = connect()
-            watch = self._client.watch(simulation, schedule=self._schedule, timeout=self._timeout)
+            return watch
+        if self._client is None:
+            self._client = connect()
+        return self._client.watch(simulation, schedule=self._schedule, timeout=self._timeout)
+
+    def add(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
+        """Add a row and start watching it (works while the board runs)."""
+        watch = self._watch_for(simulation)
         with self._lock:
             self._watches.append(watch)
             self._dirty = True
             restart = self._finished
             self._finished = False
-        # Why subscribe without rendering: callbacks run on polling threads; the ticker renders.
+            self._shown_end.clear()
         watch.subscribe(self._on_snapshot, now=False)
         if restart:
             self.children = (self._table, self._stop_button)
@@ -182,13 +196,19 @@ class SimulationBoard(LiveBox):
                 out["other"] += 1
         return out
 
-    def _render(self) -> str:
+    def _render(self) -> None:
+        self._table.value = self._html()
+
+    def _html(self) -> str:
+        """The counts and the table, every server string escaped."""
         now = datetime.now(timezone.utc)
         rows = []
         for i, watch in enumerate(self.watches, 1):
             snap = watch.snapshot
             est = snap.estimate(now)
             progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
+            # Never step back (a FAILED estimate is taken at the failure time).
+            progress = self._shown[id(watch)] = max(progress, self._shown.get(id(watch), 0.0))
             color = _BAR_COLORS.get(snap.state, "#2196f3")
             title = H.title_of(snap)
             title = title if len(title) <= 60 else title[:59] + "…"
@@ -217,9 +237,7 @@ class SimulationBoard(LiveBox):
             + "".join(rows)
             + "</tbody></table>"
         )
-        value = summary + table
-        self._table.value = value
-        return value
+        return summary + table
 
     def _refresh(self, now: float) -> bool:
         with self._lock:
@@ -236,6 +254,7 @@ class SimulationBoard(LiveBox):
         if all_done and not dirty:
             with self._lock:
                 self._finished = True
+            self._shown_end.set()
         return True
 
     def _summary_html(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 import uuid
 from typing import Any
@@ -32,6 +33,7 @@ class LiveBox(W.VBox):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._last_refresh = -math.inf
         self._display_id: str | None = None
+        self._shown_end = threading.Event()  # set once the widget shows how it ended
 
     # -- ticking ----------------------------------------------------------------------------------
 
@@ -50,6 +52,10 @@ class LiveBox(W.VBox):  # type: ignore[misc]
 
     def _refresh(self, now: float) -> bool:
         raise NotImplementedError
+
+    def _wait_shown(self, timeout: float) -> bool:
+        """Wait until the widget shows how its watches ended (at most ``timeout`` seconds)."""
+        return self._shown_end.wait(timeout)
 
     def _summary_html(self) -> str | None:
         raise NotImplementedError

@@ -101,18 +101,26 @@ class SimulationWatcher(LiveBox):
         self._dirty = False
         self._last_second = -1
         self._stage = 0  # 0 live, 1 final state shown, 2 result shown, 3 summary published
+        self._shown_progress = 0.0  # the bar never steps back while one watch runs
         self._created = time.monotonic()
-
+        if not isinstance(simulation, str):
+            self._adopt_initial(simulation)
+        # Why build every part with its first value: a trait set after a comm opened is one
+        # more message; the widget shows what is known from the first frame without any.
+        est = self._snapshot.estimate(datetime.now(timezone.utc))
         self._bar = W.FloatProgress(
-            value=0.0,
+            value=est.progress,
             min=0.0,
             max=1.0,
             bar_style="info",
-            description="0%",
+            description=f"{est.progress * 100:.0f}%",
             style={"description_width": "3em"},
             layout=W.Layout(width="100%"),
         )
-        self._line = W.HTML(layout=W.Layout(flex="1 1 auto"))
+        self._line = W.HTML(
+            value=H.status_html(self._snapshot, est, self._elapsed(est.elapsed)),
+            layout=W.Layout(flex="1 1 auto"),
+        )
         self._stop_button = W.Button(
             description="Stop",
             icon="stop",
@@ -123,13 +131,11 @@ class SimulationWatcher(LiveBox):
         self._result_view = W.HTML()
         self._row = W.HBox([self._line, self._stop_button])
         super().__init__(
-            children=[self._bar, self._row],
+            children=(self._bar, self._row),
             layout=W.Layout(width="100%", max_width="900px"),
+            _dom_classes=("twyn-watcher",),
         )
-        self.add_class("twyn-watcher")
-        if not isinstance(simulation, str):
-            self._adopt_initial(simulation)
-        self._refresh(time.monotonic())
+        self._last_refresh = time.monotonic()
         if autostart:
             self.start()
 
@@ -151,6 +157,8 @@ class SimulationWatcher(LiveBox):
         if self._watch is not None and not self._watch.done():
             return
         self._stage = 0
+        self._shown_end.clear()
+        self._shown_progress = 0.0
         self._watch = self._client.watch(
             self._simulation, schedule=self._schedule, timeout=self._timeout
         )
@@ -168,8 +176,11 @@ class SimulationWatcher(LiveBox):
 
     def stop(self) -> None:
         """Stop watching; the simulation goes on on the server (there is no remote cancel)."""
-        if self._watch is not None:
-            self._watch.stop()
+        # Why getattr: ipywidgets' __del__ calls close() even when __init__ failed early
+        # (an invalid id), before any attribute was set.
+        watch = getattr(self, "_watch", None)
+        if watch is not None:
+            watch.stop()
 
     @property
     def watch(self) -> Watch | None:
@@ -238,8 +249,11 @@ class SimulationWatcher(LiveBox):
     def close(self) -> None:
         """Stop watching and close the widget and its parts."""
         self.stop()
-        if self._unsubscribe is not None:
+        if getattr(self, "_unsubscribe", None) is not None:
             self._unsubscribe()
+        if not hasattr(self, "_bar"):  # __init__ failed before the parts existed
+            super().close()
+            return
         self._stop_ticking()
         for part in (self._bar, self._line, self._stop_button, self._result_view, self._row):
             part.close()
@@ -265,6 +279,9 @@ class SimulationWatcher(LiveBox):
         if snap.done and self._stage >= 1:
             return self._finish(snap, elapsed)
         progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
+        # Why a floor: a FAILED estimate is taken at the failure time, slightly before the
+        # last live estimate; a bar that steps back looks like a glitch.
+        progress = self._shown_progress = max(progress, self._shown_progress)
         # Python-side traits: not synced, so they cost no messages.
         self.status = str(snap.status or "")
         self.phase = phase_text(snap.phase)
@@ -278,6 +295,7 @@ class SimulationWatcher(LiveBox):
         self._line.value = H.status_html(snap, est, elapsed)
         if snap.done:
             self._stage = 1
+            self._shown_end.set()
         return True
 
     def _finish(self, snap: WatchSnapshot, elapsed: float) -> bool:
