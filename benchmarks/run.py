@@ -172,53 +172,68 @@ def completed_at(client: tw.TwynClient, sid: str) -> float:
     return at.timestamp()
 
 
+Work = list[tuple[tw.TwynClient, list[str]]]
+
+
 def measure(
     server: Server,
     method: str,
     n: int,
-    run: Callable[[tw.TwynClient, list[str]], dict[str, float]],
+    run: Callable[[Work], dict[str, float]],
     *,
     limit: int,
     window: float,
+    trials: int = 1,
 ) -> Row:
-    key = server.new_key(limit, window)
-    client = tw.TwynClient(key, server.base_url, time_scale=1 / server.speed)
-    sims = [client.create_simulation(f"benchmark {method} {i}").id for i in range(n)]
+    """Run ``trials`` independent users (a key each) watching ``n`` simulations each, at once.
+
+    Counts are per user; delays are pooled over every simulation.
+    """
+    work: Work = []
+    for t in range(trials):
+        key = server.new_key(limit, window)
+        client = tw.TwynClient(key, server.base_url, time_scale=1 / server.speed)
+        sims = [client.create_simulation(f"benchmark {method} {t}.{i}").id for i in range(n)]
+        work.append((client, sims))
     server.control("POST", "/counters/reset")
     baseline_threads = threading.active_count()
     cpu0, wall0 = time.process_time(), time.monotonic()
     with PeakThreads() as peak:
-        detected = run(client, sims)
+        detected = run(work)
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     counters = server.control("GET", "/counters")
-    checker = tw.TwynClient(key, server.base_url)
-    delays = [(detected[s] - completed_at(checker, s)) * server.speed for s in sims]
-    api_hours = wall * server.speed / 3600
-    client.close()
+    delays = [
+        (detected[s] - completed_at(client, s)) * server.speed
+        for client, sims in work
+        for s in sims
+    ]
+    requests_per_user = counters["requests_total"] / trials
+    for client, _ in work:
+        client.close()
     return Row(
         method=method,
         sims=n,
         speed=server.speed,
-        requests=counters["requests_total"],
-        connections=counters["connections_total"],
+        requests=round(requests_per_user),
+        connections=round(counters["connections_total"] / trials),
         mean_delay=statistics.fmean(delays),
         worst_delay=max(delays),
-        threads=peak.peak - baseline_threads,
-        cpu=cpu,
-        per_hour=counters["requests_total"] / api_hours,
+        threads=round((peak.peak - baseline_threads) / trials),
+        cpu=cpu / trials,
+        per_hour=requests_per_user / (wall * server.speed / 3600),
         wall=wall,
     )
 
 
-def run_docs(loop: Callable[[str, str, str, float], float]) -> Callable[..., dict[str, float]]:
-    def run(client: tw.TwynClient, sims: list[str]) -> dict[str, float]:
-        key = client._transport._key  # the benchmark's own throwaway key
+def run_docs(loop: Callable[[str, str, str, float], float]) -> Callable[[Work], dict[str, float]]:
+    def run(work: Work) -> dict[str, float]:
         out: dict[str, float] = {}
 
-        def one(sid: str) -> None:
+        def one(client: tw.TwynClient, sid: str) -> None:
+            key = client._transport._key  # the benchmark's own throwaway key
             out[sid] = loop(client.base_url, sid, key, client.time_scale)
 
-        threads = [threading.Thread(target=one, args=(s,)) for s in sims]
+        threads = [threading.Thread(target=one, args=(c, s)) for c, sims in work for s in sims]
         for t in threads:
             t.start()
         for t in threads:
@@ -228,16 +243,17 @@ def run_docs(loop: Callable[[str, str, str, float], float]) -> Callable[..., dic
     return run
 
 
-def run_engine(client: tw.TwynClient, sims: list[str]) -> dict[str, float]:
+def run_engine(work: Work) -> dict[str, float]:
     out: dict[str, float] = {}
     watches = []
-    for sid in sims:
-        watch = client.watch(sid)
-        watch.add_done_callback(lambda _f, sid=sid: out.__setitem__(sid, time.time()))
-        watches.append(watch)
+    for client, sims in work:
+        for sid in sims:
+            watch = client.watch(sid)
+            watch.add_done_callback(lambda _f, sid=sid: out.__setitem__(sid, time.time()))
+            watches.append(watch)
     for watch in watches:
         watch.result()
-    while len(out) < len(sims):  # callbacks run right after the result is set
+    while len(out) < len(watches):  # callbacks run right after the result is set
         time.sleep(0.001)
     return out
 
@@ -261,16 +277,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 and 20 simulations only")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    plan = [(1, 60.0), (20, 60.0)] + ([] if args.quick else [(200, 10.0)])
+    # (simulations per user, users at once, speed): one simulation is measured over 10 users
+    # at once, each with its own key, so its delays are an average, not one draw.
+    plan = [(1, 10, 60.0), (20, 1, 60.0)] + ([] if args.quick else [(200, 1, 10.0)])
     rows: list[Row] = []
-    for n, speed in plan:
+    for n, trials, speed in plan:
         server = start_server(speed)
         try:
-            unlimited = {"limit": 10**9, "window": 3600 / speed}
-            budget = {"limit": 1000, "window": 3600 / speed}
-            rows.append(measure(server, "docs 5 s loop", n, run_docs(docs_basic_loop), **unlimited))
+            free = {"limit": 10**9, "window": 3600 / speed, "trials": trials}
+            budget = {"limit": 1000, "window": 3600 / speed, "trials": trials}
+            rows.append(measure(server, "docs 5 s loop", n, run_docs(docs_basic_loop), **free))
             rows.append(
-                measure(server, "docs backoff loop", n, run_docs(docs_backoff_loop), **unlimited)
+                measure(server, "docs backoff loop", n, run_docs(docs_backoff_loop), **free)
             )
             rows.append(measure(server, "twyn-widgets engine", n, run_engine, **budget))
         finally:
@@ -281,7 +299,8 @@ def main() -> None:
     text = (
         "# Benchmarks: the docs' polling loops beside the twyn-widgets engine\n\n"
         f"Measured {stamp} by `python benchmarks/run.py` on {platform.system()} "
-        f"({os.cpu_count()} cores), Python {platform.python_version()}. The emulator runs in "
+        f"({os.cpu_count()} cores), Python {platform.python_version()}. Figures are per user "
+        "(one key); the 1-simulation rows average 10 users at once. The emulator runs in "
         "its own process, time-scaled (60x for 1 and 20 simulations, 10x for 200, to keep the "
         "docs' loops from saturating it); delays are in API seconds (real seconds times the "
         "speed). Requests include the engine's one results fetch per simulation, which the "

@@ -13,6 +13,7 @@ __all__ = ["connect"]
 
 _lock = threading.Lock()
 _embedded: Any = None  # the process's embedded emulator, started once on first need
+_clients: dict[tuple[Any, ...], TwynClient] = {}
 
 DEFAULT_EMULATOR_SPEED = 30.0
 """A 4-8 minute simulation takes 8-16 s on the embedded emulator: long enough to watch."""
@@ -49,7 +50,33 @@ def connect(
     ------
     ConfigurationError
         No key is set and the emulator extra is not installed.
+
+    Notes
+    -----
+    The same arguments give the same client while it is open, so re-running a cell that
+    connects and watches a simulation joins the running watch instead of polling it twice.
     """
+    key = os.environ.get("TWYN_API_KEY", "") if api_key is None else api_key
+    url = base_url or os.environ.get("TWYN_BASE_URL", "")
+    cache_key = (key, url, speed, tuple(sorted(client_options.items(), key=repr)))
+    with _lock:
+        cached = _clients.get(cache_key)
+    if cached is not None and not cached.closed:
+        return cached
+    client = _connect(api_key, base_url, speed=speed, quiet=quiet, **client_options)
+    with _lock:
+        _clients[cache_key] = client
+    return client
+
+
+def _connect(
+    api_key: str | None,
+    base_url: str | None,
+    *,
+    speed: float | None,
+    quiet: bool,
+    **client_options: Any,
+) -> TwynClient:
     if api_key or os.environ.get("TWYN_API_KEY"):
         return TwynClient(api_key, base_url, **client_options)
     global _embedded

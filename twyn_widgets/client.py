@@ -135,6 +135,8 @@ class TwynClient:
             url, key, timeout=timeouts, on_headers=self._note_rate_limit, **extra
         )
         self._on_close: list[Callable[[], None]] = []
+        self.closed = False
+        """Whether :meth:`close` was called (a closed client reopens connections on use)."""
 
     def __repr__(self) -> str:
         return f"TwynClient(base_url={self.base_url!r}, api_key={self._key_hint!r})"
@@ -147,6 +149,7 @@ class TwynClient:
 
     def close(self) -> None:
         """Stop this client's watches and close its connections."""
+        self.closed = True
         hooks, self._on_close = self._on_close, []
         for hook in hooks:
             hook()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from typing import Any
 
 import pytest
@@ -273,7 +274,42 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
     TwynClient("twyn_test_" + "a" * 64, "http://[::1]:8000/v1")
 
 
-def test_the_key_never_shows_in_repr_errors_or_debug_logs(
+def _error_paths(emu: Any, c: TwynClient) -> list[BaseException]:
+    """Provoke every error the client can raise; return the exceptions."""
+    found: list[BaseException] = []
+
+    def attempt(call: Any) -> None:
+        try:
+            call()
+        except tw.TwynError as exc:
+            found.append(exc)
+
+    kinds = ("status_500", "status_502", "status_503", "status_504", "html_error", "drop",
+             "reset_mid_body", "malformed_json", "truncated_json", "huge_body",
+             "rate_limited_body", "rate_limited_header")  # fmt: skip
+    for kind in kinds:
+        emu.inject(kind, count=1)
+        attempt(c.list_keys)
+    emu.inject("slow", count=1, delay=2)
+    attempt(lambda: emu.client(timeout=(1.0, 0.3)).list_keys())
+    attempt(lambda: TwynClient("twyn_test_" + "0" * 64, emu.base_url).list_keys())  # 401
+    _, other_key = emu.new_tenant("key-walk")
+    foreign = TwynClient(other_key, emu.base_url).create_simulation("not yours")
+    attempt(lambda: c.get_simulation(foreign.id))  # 403
+    attempt(lambda: c.get_simulation("550e8400-e29b-41d4-a716-000000000000"))  # 404
+    running = c.create_simulation("key walk")
+    attempt(lambda: c.get_results(running))  # 409
+    attempt(lambda: c.create_simulation_with_config("x", {}))  # 422
+    attempt(lambda: c.get_simulation("../keys"))  # refused id
+    attempt(lambda: c.watch(running, timeout=1).result(5))  # WaitTimeout
+    failing = c.create_simulation("key walk [fail:architect]")
+    attempt(lambda: c.watch(failing).result(10))  # SimulationFailed
+    attempt(lambda: TwynClient(emu.api_key, "http://example.com/v1"))  # insecure URL
+    attempt(lambda: TwynClient(emu.api_key[:12] + "\x07" + emu.api_key[12:], emu.base_url))
+    return found
+
+
+def test_the_key_never_shows_in_reprs_errors_tracebacks_or_debug_logs(
     emu: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = emu.api_key
@@ -281,24 +317,16 @@ def test_the_key_never_shows_in_repr_errors_or_debug_logs(
     assert key not in repr(c)
     assert key[-4:] in repr(c)
     caplog.set_level(logging.DEBUG)
-    messages = []
-    for kind in ("status_503", "drop", "malformed_json", "html_error"):
-        emu.inject(kind, count=1)
-        try:
-            c.list_keys()
-        except tw.TwynError as exc:
-            messages.append(str(exc) + repr(exc))
-    for bad in ("../x", "a/b"):
-        try:
-            c.get_simulation(bad)
-        except tw.TwynError as exc:
-            messages.append(str(exc))
-    assert len(messages) == 6
-    assert all(key not in m for m in messages)
+    found = _error_paths(emu, c)
+    kinds = {type(e).__name__ for e in found}
+    assert {"ServerError", "ConnectionDropped", "ProtocolError", "ResponseTooLarge",
+            "RateLimited", "RequestTimeout", "AuthenticationError", "PermissionDenied",
+            "NotFound", "Conflict", "ValidationError", "InvalidIdError", "WaitTimeout",
+            "SimulationFailed", "ConfigurationError"} <= kinds  # fmt: skip
+    for exc in found:
+        text = "".join(traceback.format_exception(exc)) + repr(exc) + str(exc.__dict__)
+        assert key not in text, type(exc).__name__
     assert key not in caplog.text
-    with pytest.raises(tw.ConfigurationError) as exc:
-        TwynClient(key[:12] + "\x07" + key[12:], emu.base_url)
-    assert key not in str(exc.value)
 
 
 def test_no_key_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:

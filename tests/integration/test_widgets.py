@@ -17,11 +17,10 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def state_of(widget: Any) -> str:
-    """Every synced trait of a widget and its children, as JSON (what an .ipynb would save)."""
-    import ipywidgets
-
-    states = {k: v.get_state() for k, v in ipywidgets.Widget.widgets.items()}
-    return json.dumps(states, default=str)
+    """Every synced trait of a widget and its parts, as JSON (what an .ipynb would save)."""
+    parts = [widget, widget._bar, widget._line, widget._row, widget._stop_button]
+    parts.append(widget._result_view)
+    return json.dumps([p.get_state() for p in parts], default=str)
 
 
 def test_watcher_waits_and_exposes_result_and_traits(client: Any) -> None:

@@ -50,3 +50,13 @@ def test_pacing_never_exceeds_the_budget_over_a_window() -> None:
         now = budget.earliest(now) if budget.earliest(now) > now else now + 0.5
     assert sent <= 50
     assert sent >= 49
+
+
+def test_an_urgent_send_skips_the_spacing_but_not_a_429_pause() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    assert budget.take(1000.0)
+    assert not budget.take(1000.5)
+    assert budget.take(1000.5, urgent=True)
+    budget.pause(30.0, now=1001.0)
+    assert not budget.take(1002.0, urgent=True)

@@ -51,10 +51,16 @@ class RateBudget:
         with self._lock:
             return max(now, self._paused_until, self._last_send + self._gap)
 
-    def take(self, now: float) -> bool:
-        """Claim a send at ``now`` if the budget allows one; ``False`` means wait."""
+    def take(self, now: float, *, urgent: bool = False) -> bool:
+        """Claim a send at ``now`` if the budget allows one; ``False`` means wait.
+
+        An ``urgent`` send (fetching a finished simulation's results: once per simulation,
+        and what the caller is waiting for) skips the spacing, never a 429's pause or a
+        spent budget.
+        """
         with self._lock:
-            if now < max(self._paused_until, self._last_send + self._gap):
+            spaced = self._last_send + (0.0 if urgent else self._gap)
+            if now < max(self._paused_until, spaced):
                 return False
             self._last_send = now
             if self._remaining is not None:

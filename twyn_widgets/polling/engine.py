@@ -208,14 +208,19 @@ class Engine:
             client = group[0].client
             budget = self.budget(client)
             batchable = self._batchable(client, group)
-            jobs: list[tuple[str, list[Tracker]]] = []
-            if len(batchable) >= 2:
+            batched = len(batchable) >= 2
+            chosen = {id(t) for t in batchable} if batched else set()
+            # Why singles first: a results fetch (the caller is waiting for it) or a first GET
+            # must not starve behind list sweeps when the budget allows one send at a time.
+            singles = [t for t in group if id(t) not in chosen]
+            singles.sort(key=lambda t: not t.needs_results)
+            jobs: list[tuple[str, list[Tracker]]] = [("one", [t]) for t in singles]
+            if batched:
                 jobs.append(("list", batchable))
-            chosen = {id(t) for t in batchable} if jobs else set()
-            jobs.extend(("one", [t]) for t in group if id(t) not in chosen)
             for kind, trackers in jobs:
                 wall = time.time()
-                if not budget.take(wall):
+                urgent = kind == "one" and trackers[0].needs_results
+                if not budget.take(wall, urgent=urgent):
                     wait = budget.earliest(wall) - wall
                     with self._cond:
                         for tracker in trackers:
@@ -256,8 +261,12 @@ class Engine:
     def _list_job(self, trackers: list[Tracker]) -> None:
         client = trackers[0].client
         wanted = {t.simulation_id: t for t in trackers}
-        oldest = min(_created(t) for t in trackers)
-        after = (oldest - timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+        created = [_created(t) for t in trackers]
+        after = None
+        if all(c is not None for c in created):
+            # Why a filter: newest first, only pages back to the oldest watched simulation.
+            oldest = min(c for c in created if c is not None)
+            after = (oldest - timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
         seen: dict[str, Simulation] = {}
         offset = 0
         pages = 0
@@ -281,7 +290,14 @@ class Engine:
                     tracker.apply_missing()
                 self._after(client, [(t, 0.0) for t in trackers])
                 return
-            self._after(client, [(t, self._failed(t, exc)) for t in trackers])
+            delays = [self._failed(t, exc) for t in trackers]
+            # Why one delay for the batch: per-tracker jitter would split the client's next
+            # sweep into many; the jitter between clients still spreads a recovery.
+            shared = max((d for d in delays if d is not None), default=None)
+            self._after(
+                client,
+                [(t, None if d is None else shared) for t, d in zip(trackers, delays, strict=True)],
+            )
             return
         outcome: list[tuple[Tracker, float | None]] = []
         for tracker in trackers:
@@ -316,18 +332,13 @@ class Engine:
 
 
 def _listable(tracker: Tracker) -> bool:
-    """Whether a list page can refresh ``tracker``: polling, with a known creation time."""
-    sim = tracker.snapshot.simulation
-    return not (tracker.ended or tracker.needs_results or tracker.force_single) and (
-        sim is not None and sim.created_at is not None
-    )
+    """Whether a list page can refresh ``tracker`` (not one a page missed, nor a results fetch)."""
+    return not (tracker.ended or tracker.needs_results or tracker.force_single)
 
 
-def _created(tracker: Tracker) -> datetime:
+def _created(tracker: Tracker) -> datetime | None:
     sim = tracker.snapshot.simulation
-    assert sim is not None  # _listable checked it
-    assert sim.created_at is not None
-    return sim.created_at
+    return None if sim is None else sim.created_at
 
 
 _engine: Engine | None = None

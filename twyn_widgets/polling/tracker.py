@@ -80,7 +80,7 @@ class Tracker:
         )
         self.attempt = 0  # consecutive transient failures
         self.needs_results = False
-        self.force_single = initial is None  # the first poll is a single GET: it checks access
+        self.force_single = False  # set when a list page missed this simulation
         self.in_flight = False
         self.due_seq = -1  # the engine's heap entry that is current for this tracker
         self.ended = False

@@ -1,0 +1,54 @@
+"""An executed and saved notebook holds no API key; a kernel shutdown leaves nothing polling."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.kernel.harness import kernel
+from tests.kernel.test_watcher_kernel import env_for
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_executed_and_saved_quickstart_holds_no_key(
+    emu_60: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env_for(emu_60).items():
+        monkeypatch.setenv(name, value)  # the kernel talks to the emulator with a real key
+    book = nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", as_version=4)
+    NotebookClient(book, timeout=120, kernel_name="python3", resources={
+        "metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    saved = tmp_path / "quickstart-executed.ipynb"
+    nbformat.write(book, saved)
+    text = saved.read_text()
+    assert "twyn-result" in text or "SimulationWatcher(" in text  # it really ran
+    assert emu_60.api_key not in text
+    assert emu_60.api_key[10:] not in text  # not even the hex part
+    assert os.environ["TWYN_API_KEY"] == emu_60.api_key
+
+
+def test_kernel_shutdown_mid_watch_leaves_nothing_polling(emu_60: Any) -> None:
+    with kernel(env_for(emu_60)) as k:
+        out = k.execute(
+            "import twyn_widgets as tw\n"
+            "c = tw.TwynClient()\n"
+            "w = tw.SimulationWatcher(c.create_simulation('shutdown test'), client=c)\n"
+            "display(w)\n"
+        )
+        assert not [m for m in out if m["msg_type"] == "error"]
+        k.drain(1.0)
+        started = time.monotonic()
+    took = time.monotonic() - started
+    before = emu_60.counters()["requests_total"]
+    time.sleep(1.0)
+    assert emu_60.counters()["requests_total"] == before
+    assert took < 10
