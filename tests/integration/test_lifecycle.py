@@ -31,9 +31,7 @@ def test_rerunning_a_cell_joins_the_running_watch(
     assert first.wait(20).id == second.wait(20).id
 
 
-def test_a_closed_client_is_not_handed_out_again(
-    emu: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_closed_client_is_not_handed_out_again(emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWYN_API_KEY", emu.api_key)
     monkeypatch.setenv("TWYN_BASE_URL", emu.base_url)
     client = tw.connect()
