@@ -60,3 +60,11 @@ def test_an_urgent_send_skips_the_spacing_but_not_a_429_pause() -> None:
     assert budget.take(1000.5, urgent=True)
     budget.pause(30.0, now=1001.0)
     assert not budget.take(1002.0, urgent=True)
+
+
+def test_extra_sweep_pages_go_now_and_push_the_next_poll() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    assert budget.take(1000.0)
+    assert budget.extra(1000.0)  # page two of the same sweep
+    assert budget.earliest(1000.0) == 1004.0

@@ -20,17 +20,15 @@ class RateBudget:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last_send = float("-inf")
+        self._next_free = float("-inf")  # no ordinary send before this epoch time
         self._gap = 0.0
         self._paused_until = 0.0
-        self._remaining: int | None = None
 
     def observe(self, seen: RateLimit | None, now: float) -> None:
         """Take in the last ``X-RateLimit-*`` values (``None``: the server sent none)."""
         if seen is None or seen.remaining is None:
             return
         with self._lock:
-            self._remaining = seen.remaining
             left = seen.seconds_to_reset(now)
             if left is None:
                 self._gap = 0.0
@@ -46,25 +44,37 @@ class RateBudget:
         with self._lock:
             self._paused_until = max(self._paused_until, now + wait)
 
-    def earliest(self, now: float) -> float:
+    def earliest(self, now: float, *, urgent: bool = False) -> float:
         """The first epoch time at which a send is within the budget (``now`` or later)."""
         with self._lock:
-            return max(now, self._paused_until, self._last_send + self._gap)
+            spaced = float("-inf") if urgent else self._next_free
+            return max(now, self._paused_until, spaced)
 
     def take(self, now: float, *, urgent: bool = False) -> bool:
         """Claim a send at ``now`` if the budget allows one; ``False`` means wait.
 
-        An ``urgent`` send (fetching a finished simulation's results: once per simulation,
-        and what the caller is waiting for) skips the spacing, never a 429's pause or a
-        spent budget.
+        An ordinary send (a poll) takes the next free slot, one gap after the last. An
+        ``urgent`` one (a finished simulation's results: once per simulation, and what the
+        caller waits for) takes no slot: it lowers ``remaining``, so the next answer widens
+        the gap of the polls instead. Nothing is sent during a 429's pause or once the budget
+        is spent.
         """
         with self._lock:
-            spaced = self._last_send + (0.0 if urgent else self._gap)
-            if now < max(self._paused_until, spaced):
+            if now < self._paused_until:
                 return False
-            self._last_send = now
-            if self._remaining is not None:
-                self._remaining -= 1
+            if urgent:
+                return True
+            if now < self._next_free:
+                return False
+            self._next_free = max(self._next_free, now) + self._gap
+            return True
+
+    def extra(self, now: float) -> bool:
+        """Send one more page of a sweep under way now, paid for by delaying the next poll."""
+        with self._lock:
+            if now < self._paused_until:
+                return False
+            self._next_free = max(self._next_free, now) + self._gap
             return True
 
     @property

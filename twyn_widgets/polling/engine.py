@@ -210,18 +210,20 @@ class Engine:
             batchable = self._batchable(client, group)
             batched = len(batchable) >= 2
             chosen = {id(t) for t in batchable} if batched else set()
-            # Why singles first: a results fetch (the caller is waiting for it) or a first GET
-            # must not starve behind list sweeps when the budget allows one send at a time.
+            # Why this order: a results fetch is what the caller waits for; then the sweep,
+            # which refreshes many at once; then lone GETs.
             singles = [t for t in group if id(t) not in chosen]
-            singles.sort(key=lambda t: not t.needs_results)
-            jobs: list[tuple[str, list[Tracker]]] = [("one", [t]) for t in singles]
+            jobs: list[tuple[str, list[Tracker]]] = [
+                ("one", [t]) for t in singles if t.needs_results
+            ]
             if batched:
                 jobs.append(("list", batchable))
+            jobs.extend(("one", [t]) for t in singles if not t.needs_results)
             for kind, trackers in jobs:
                 wall = time.time()
                 urgent = kind == "one" and trackers[0].needs_results
                 if not budget.take(wall, urgent=urgent):
-                    wait = budget.earliest(wall) - wall
+                    wait = budget.earliest(wall, urgent=urgent) - wall
                     with self._cond:
                         for tracker in trackers:
                             self._due(tracker, wait)
@@ -270,10 +272,12 @@ class Engine:
         seen: dict[str, Simulation] = {}
         offset = 0
         pages = 0
+        searched = True  # False if the sweep stopped before looking everywhere it should
         try:
             while len(seen) < len(wanted) and pages < len(wanted) // PAGE_LIMIT + 2:
-                if pages and not self.budget(client).take(time.time()):
-                    break  # out of budget for more pages: the rest wait for the next sweep
+                if pages and not self.budget(client).extra(time.time()):
+                    searched = False  # a 429 pause began: the rest wait for the next sweep
+                    break
                 page = client.list_simulations(created_after=after, limit=PAGE_LIMIT, offset=offset)
                 pages += 1
                 for sim in page.items:
@@ -303,7 +307,8 @@ class Engine:
         for tracker in trackers:
             sim = seen.get(tracker.simulation_id)
             if sim is None:
-                tracker.apply_missing()
+                if searched:  # not where it should be: another tenant's, or gone; ask alone
+                    tracker.apply_missing()
                 outcome.append((tracker, 0.0))
                 continue
             tracker.apply_simulation(sim)
@@ -327,7 +332,8 @@ class Engine:
                     continue
                 real = client.scaled(delay)
                 # Why max with the budget: a send before earliest() would be refused anyway.
-                hold = budget.earliest(time.time()) - time.time()
+                now = time.time()
+                hold = budget.earliest(now, urgent=tracker.needs_results) - now
                 self._due(tracker, max(real, hold))
 
 
