@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from typing import Any
@@ -83,7 +84,7 @@ def _connect(
     with _lock:
         if _embedded is None:
             try:
-                from . import emulator
+                emulator = importlib.import_module("twyn_widgets.emulator")
             except ImportError as exc:
                 raise ConfigurationError(
                     "no TWYN_API_KEY is set and the local emulator is not installed: "
