@@ -12,6 +12,9 @@ from twyn_widgets.emulator import Emulator
 
 from .conftest import SPEED
 
+DOCS_INTERVAL = 5 / SPEED
+"""The docs' 5 s poll, at the emulator's speed."""
+
 STATUSES = [
     "PENDING",
     "PROCESSING_CONFIG",
@@ -70,7 +73,7 @@ def test_quickstart_walkthrough(server: Emulator) -> None:
     deadline = time.monotonic() + 600 / SPEED + 2
     while seen[-1] not in ("COMPLETED_ANALYSIS", "FAILED"):
         assert time.monotonic() < deadline
-        time.sleep(5 / SPEED)
+        time.sleep(DOCS_INTERVAL)
         polled = requests.get(f"{base}/simulations/{sim['id']}", headers=headers, timeout=30)
         assert polled.status_code == 200
         seen.append(polled.json()["status"])

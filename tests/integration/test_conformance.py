@@ -18,6 +18,9 @@ import requests
 from tests import docs_examples as docs
 from tests.conftest import SPEED
 
+DOCS_INTERVAL = 5 / SPEED
+"""The docs' 5 s poll, at the emulator's speed."""
+
 
 def test_quickstart_create_poll_every_5_seconds_scaled_then_results(emu: Any) -> None:
     """QS/POLL: create, poll GET every 5 s until COMPLETED_ANALYSIS, then GET results."""
@@ -36,7 +39,7 @@ def test_quickstart_create_poll_every_5_seconds_scaled_then_results(emu: Any) ->
     for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
         assert name in created.headers
 
-    interval = 5 / SPEED
+    interval = DOCS_INTERVAL
     deadline = time.monotonic() + 600 / SPEED
     seen = []
     while time.monotonic() < deadline:
@@ -151,7 +154,7 @@ def test_cli_emulator_answers_the_quickstart_with_curl(cli_server: tuple[str, st
         code, now = curl(f"{base}/simulations/{sim['id']}", "-H", f"X-API-Key: {key}")
         if now["status"] == "COMPLETED_ANALYSIS" or time.monotonic() > deadline:
             break
-        time.sleep(5 / SPEED)
+        time.sleep(DOCS_INTERVAL)
     assert now["status"] == "COMPLETED_ANALYSIS"
     code, results = curl(f"{base}/simulations/{sim['id']}/results", "-H", f"X-API-Key: {key}")
     assert code == 200

@@ -61,10 +61,10 @@ def test_thousand_simulations_through_an_outage(
     for _, w in watches:
         w.subscribe(lambda s: limited.append(s) if s.state is WatchState.RATE_LIMITED else None)
 
-    # Outage mid-run: refuse and cut every connection for 2 s, then come back.
+    # Outage mid-run: refuse and cut every connection for 1.5 s (90 API s), then come back.
     time.sleep(1.5)
     proxy.down()
-    time.sleep(2.0)
+    time.sleep(1.5)
     start = soak_emu.counters()["requests_total"]
     proxy.up()
     time.sleep(0.25)
