@@ -106,16 +106,29 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     # Why lazy: the widgets pull in ipywidgets and the polling layer starts threads on use;
     # `import twyn_widgets` stays light (anywidget's pattern).
+    import importlib
+
+    if name == "emulator":
+        # The emulator is an optional extra: its import pulls in FastAPI and uvicorn.
+        try:
+            return importlib.import_module("twyn_widgets.emulator")
+        except ImportError as exc:
+            missing = (exc.name or "").partition(".")[0]
+            if missing.startswith("twyn_widgets") or not missing:
+                raise  # our own bug, not a missing extra: say what really failed
+            raise ImportError(
+                f"tw.emulator needs the emulator extra ({missing} is not installed): "
+                "pip install 'twyn-widgets[emulator]'",
+                name=missing,
+            ) from exc
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'twyn_widgets' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted([*__all__, "emulator"])
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -65,6 +65,12 @@ _SHARED_OPTIONS = (
 )
 
 
+# Why Any: IPython 9 types ``cell_magic("name")`` as returning ``_F | Callable[[_F], _F]``, a
+# union no checker can apply as a decorator, and IPython 8 ships no types at all; one untyped
+# name keeps the module checked the same way on both.
+_named_cell_magic: Any = cell_magic
+
+
 def _options(func: Any) -> Any:
     """Apply the options the line and the cell magic share."""
     for decorator in reversed(_SHARED_OPTIONS):
@@ -95,7 +101,7 @@ class TwynMagics(Magics):  # type: ignore[misc]
 
     @magic_arguments()
     @_options
-    @cell_magic("twyn_wait")
+    @_named_cell_magic("twyn_wait")
     def twyn_wait_cell(self, line: str, cell: str) -> Any:
         """Run the cell, then wait on what its last expression gives (an id, a ``Simulation``,
         a ``SimulationWatcher``, or a list of them) as ``%twyn_wait`` does."""

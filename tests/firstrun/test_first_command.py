@@ -1,0 +1,97 @@
+"""The README's first command, exactly as written, on a fresh copy in a brand-new venv."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pty
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.firstrun.checkout import fresh_copy, fresh_venv, readme_commands
+
+pytestmark = pytest.mark.firstrun
+
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+)")
+
+
+def _wait_for_url(proc: subprocess.Popen[bytes], log: Path, timeout: float) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = URL.search(log.read_text(errors="replace"))
+        if found:
+            return int(found.group(1)), found.group(2)
+        if proc.poll() is not None:
+            pytest.fail(
+                f"the first command ended with {proc.returncode}:\n{log.read_text()[-4000:]}"
+            )
+        time.sleep(0.5)
+    pytest.fail(f"no JupyterLab URL after {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+def _api(port: int, token: str, method: str, path: str) -> object:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        headers={"Authorization": f"token {token}"},
+        data=b"{}" if method == "POST" else None,
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status in (200, 201)
+        return json.loads(response.read())
+
+
+@pytest.mark.timeout(1500)
+def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
+    tmp_path: Path,
+) -> None:
+    checkout = fresh_copy(tmp_path / "clone")
+    env = fresh_venv(tmp_path / "venv")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")  # keep the user's runtime dir clean
+    command = readme_commands(checkout / "README.md")[0]
+    log = tmp_path / "first-command.log"
+    # Why a terminal on stdin: Jupyter treats Ctrl-C differently there (it asks "Shut down this
+    # Jupyter server (y/[n])?" and goes on running without an answer), as a user's shell has.
+    terminal, terminal_end = pty.openpty()
+    with log.open("wb") as out:
+        # Why a new session: Ctrl-C in a terminal signals the whole foreground process group;
+        # the test does the same to this group, and to nothing of its own.
+        proc = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=checkout,
+            env=env,
+            stdin=terminal_end,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    os.close(terminal_end)
+    try:
+        port, token = _wait_for_url(proc, log, timeout=1200)
+        status = _api(port, token, "GET", "/api/status")
+        assert isinstance(status, dict)
+        assert "started" in status
+        kernel = _api(port, token, "POST", "/api/kernels")  # something for Ctrl-C to clean up
+        assert isinstance(kernel, dict)
+        started = psutil.Process(proc.pid).children(recursive=True)
+        kernels = [p for p in started if "ipykernel" in " ".join(p.cmdline())]
+        assert kernels, [p.cmdline() for p in started]
+        text = log.read_text(errors="replace")
+        assert "local Twyn emulator" in text  # the command says what the notebooks talk to
+
+        os.killpg(proc.pid, signal.SIGINT)  # one Ctrl-C
+        proc.wait(timeout=60)
+        _, alive = psutil.wait_procs(started, timeout=30)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        os.close(terminal)
