@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._connect import connect
+from ._connect import connect, set_default_client
 from ._version import __version__
 from .client import TwynClient
 from .errors import (
@@ -90,6 +90,7 @@ __all__ = [
     "__version__",
     "connect",
     "load_ipython_extension",
+    "set_default_client",
 ]
 
 

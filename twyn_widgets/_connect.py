@@ -9,12 +9,14 @@ from typing import Any
 
 from .client import TwynClient
 from .errors import ConfigurationError
+from .models import Simulation
 
-__all__ = ["connect"]
+__all__ = ["connect", "default_client", "resolve_client", "set_default_client"]
 
 _lock = threading.Lock()
 _embedded: Any = None  # the process's embedded emulator, started once on first need
 _clients: dict[tuple[Any, ...], TwynClient] = {}
+_default: TwynClient | None = None
 
 DEFAULT_EMULATOR_SPEED = 30.0
 """A 4-8 minute simulation takes 8-16 s on the embedded emulator: long enough to watch."""
@@ -56,6 +58,7 @@ def connect(
     -----
     The same arguments give the same client while it is open, so re-running a cell that
     connects and watches a simulation joins the running watch instead of polling it twice.
+    The client returned becomes the default client (see :func:`set_default_client`).
     """
     key = os.environ.get("TWYN_API_KEY", "") if api_key is None else api_key
     url = base_url or os.environ.get("TWYN_BASE_URL", "")
@@ -63,11 +66,78 @@ def connect(
     with _lock:
         cached = _clients.get(cache_key)
     if cached is not None and not cached.closed:
+        set_default_client(cached)
         return cached
     client = _connect(api_key, base_url, speed=speed, quiet=quiet, **client_options)
     with _lock:
         _clients[cache_key] = client
+    set_default_client(client)
     return client
+
+
+def set_default_client(client: TwynClient | None) -> None:
+    """Make ``client`` the one used for a bare simulation id when no client is named.
+
+    :func:`connect` does this for the client it returns; ``None`` forgets the default.
+    """
+    global _default
+    _default = client
+
+
+def default_client() -> TwynClient | None:
+    """The default client, if one is set and still open."""
+    client = _default
+    return client if client is not None and not client.closed else None
+
+
+def resolve_client(
+    simulation: object = None,
+    client: TwynClient | None = None,
+    *,
+    namespace: dict[str, Any] | None = None,
+) -> TwynClient:
+    """The client to watch ``simulation`` with, never a server started behind the user's back.
+
+    In this order: ``client`` when given; the client that returned ``simulation`` (a
+    :class:`Simulation` remembers it); the default client (:func:`connect`'s, or
+    :func:`set_default_client`'s); the only open :class:`TwynClient` in ``namespace`` (the
+    notebook's variables by default).
+
+    Raises
+    ------
+    ConfigurationError
+        None of these gives exactly one client: the message lists the choices.
+    """
+    if client is not None:
+        return client
+    own = simulation.client if isinstance(simulation, Simulation) else None
+    if own is not None and not own.closed:
+        return own
+    default = default_client()
+    if default is not None:
+        return default
+    if namespace is None:
+        from ._ipython import shell
+
+        namespace = getattr(shell(), "user_ns", None) or {}
+    found = {
+        name: value
+        for name, value in namespace.items()
+        if isinstance(value, TwynClient) and not value.closed and not name.startswith("_")
+    }
+    if len(set(map(id, found.values()))) == 1:
+        return next(iter(found.values()))
+    if found:
+        names = ", ".join(sorted(found))
+        raise ConfigurationError(
+            f"which client? Your notebook has several ({names}): pass client=NAME "
+            "(%twyn_wait --client NAME), or call tw.set_default_client(NAME)"
+        )
+    raise ConfigurationError(
+        "no client to watch with: pass client=..., make one with tw.connect() (the real API "
+        "with TWYN_API_KEY, else a local emulator) or tw.TwynClient(api_key=...), or call "
+        "tw.set_default_client(client)"
+    )
 
 
 def _connect(

@@ -216,7 +216,7 @@ class TwynClient:
         if scenario_id is not None:
             body["scenario_id"] = _check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations", body=body)
-        return Simulation.from_json(self._object(data, "create simulation"))
+        return Simulation.from_json(self._object(data, "create simulation"), self)
 
     def create_simulation_with_config(
         self,
@@ -237,13 +237,13 @@ class TwynClient:
         if scenario_id is not None:
             body["scenario_id"] = _check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations/with-config", body=body)
-        return Simulation.from_json(self._object(data, "create simulation"))
+        return Simulation.from_json(self._object(data, "create simulation"), self)
 
     def get_simulation(self, simulation: SimulationRef) -> Simulation:
         """``GET /v1/simulations/{id}``: the simulation and its status."""
         sid = simulation_id(simulation)
         data = self._call("GET", f"/simulations/{quote(sid, safe='')}")
-        return Simulation.from_json(self._object(data, f"simulation {sid}"))
+        return Simulation.from_json(self._object(data, f"simulation {sid}"), self)
 
     def get_results(
         self, simulation: SimulationRef, *, snapshot: Simulation | None = None
@@ -286,7 +286,7 @@ class TwynClient:
             "offset": offset,
         }
         data = self._call("GET", "/simulations", params=params)
-        return SimulationPage.from_json(self._object(data, "simulation list"))
+        return SimulationPage.from_json(self._object(data, "simulation list"), self)
 
     def iter_simulations(
         self,
@@ -312,6 +312,29 @@ class TwynClient:
             offset += len(page.items)
             if not page.items or offset >= page.total:
                 return
+
+    def list_running(
+        self, *, created_after: datetime | str | None = None, page_size: int = 100
+    ) -> list[Simulation]:
+        """Every simulation of this key that has not reached a terminal status.
+
+        Reads every page of ``GET /v1/simulations`` (items may be summaries: only ``id`` and
+        ``status`` are needed), so it finds what still runs after a kernel restart:
+        ``tw.SimulationBoard.running()`` and ``%twyn_wait --running`` watch them again.
+        A status this version does not know counts as running.
+
+        Parameters
+        ----------
+        created_after
+            Only look at simulations created after this time (fewer pages to read).
+        page_size
+            Items per page (1-100).
+        """
+        return [
+            sim
+            for sim in self.iter_simulations(created_after=created_after, page_size=page_size)
+            if not sim.status.is_terminal
+        ]
 
     def get_config(self, simulation: SimulationRef) -> dict[str, Any]:
         """``GET /v1/simulations/{id}/config``: the SimulationConfig object."""

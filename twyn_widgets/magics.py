@@ -14,9 +14,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._connect import connect
+from ._connect import resolve_client
 from ._ipython import display_object, in_kernel
-from .errors import SimulationFailed
+from .client import TwynClient
+from .errors import ConfigurationError, TwynError
 from .models import Simulation
 from .polling import Backoff, Fixed, PhaseAware, Schedule
 
@@ -57,7 +58,15 @@ _SHARED_OPTIONS = (
         "--no-raise",
         dest="no_raise",
         action="store_true",
-        help="return a failure's exception instead of raising it",
+        help="return the exception instead of raising it, for every ending that is not a "
+        "result (failed, timed out, stopped, not found...)",
+    ),
+    argument(
+        "--client",
+        default=None,
+        metavar="NAME",
+        help="the variable holding the TwynClient to watch with (default: the simulation's "
+        "own client, else the default one, else the only one in the notebook)",
     ),
     argument(
         "-o", "--out", default=None, metavar="VAR", help="also store the result in variable VAR"
@@ -84,18 +93,33 @@ class TwynMagics(Magics):  # type: ignore[misc]
 
     @magic_arguments()
     @argument("simulations", nargs="*", help="simulation ids (or names of variables holding them)")
+    @argument(
+        "--running",
+        action="store_true",
+        help="wait on every simulation of the key that is still running (after a restart)",
+    )
     @_options
     @line_magic
     def twyn_wait(self, line: str) -> Any:
         """Watch simulations live and block until they finish; return the result(s).
 
         ``res = %twyn_wait $sid`` gives one ``SimulationResult``; several ids give a list,
-        shown on one board. Interrupt ends the wait at once, stops the polling and raises
-        ``KeyboardInterrupt``; the simulations go on on the server.
+        shown on one board; ``%twyn_wait --running`` waits on everything the key still runs.
+        Interrupt ends the wait at once, stops the polling and raises ``KeyboardInterrupt``;
+        the simulations keep running on the server.
         """
         args = self._parse(self.twyn_wait, line)
+        if args.running:
+            if args.simulations:
+                raise UsageError("%twyn_wait --running takes no simulation ids")
+            client = self._client(args, None)
+            running = client.list_running()
+            if not running:
+                print("twyn-widgets: no simulation of this key is running")
+                return []
+            return self._wait(running, args, several=True)
         if not args.simulations:
-            raise UsageError("%twyn_wait needs at least one simulation id")
+            raise UsageError("%twyn_wait needs at least one simulation id (or --running)")
         targets = [self._resolve(name) for name in args.simulations]
         return self._wait(targets, args, several=len(targets) > 1)
 
@@ -130,6 +154,20 @@ class TwynMagics(Magics):  # type: ignore[misc]
         ns: dict[str, Any] = self.shell.user_ns
         return ns
 
+    def _client(self, args: Any, target: object) -> TwynClient:
+        """The client for ``target``: ``--client NAME``, else as :func:`resolve_client` says."""
+        if args.client is not None:
+            client = self._ns.get(args.client)
+            if not isinstance(client, TwynClient):
+                raise UsageError(
+                    f"--client {args.client}: no TwynClient of that name in the notebook"
+                )
+            return client
+        try:
+            return resolve_client(target, None, namespace=self._ns)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+
     def _resolve(self, token: str) -> Any:
         """A name in the user's namespace holding a simulation wins over the literal id."""
         value = self._ns.get(token) if token.isidentifier() else None
@@ -161,24 +199,31 @@ class TwynMagics(Magics):  # type: ignore[misc]
                     "Simulation, a SimulationWatcher, or a list of them"
                 )
         options = {"schedule": _schedule(args.schedule, args.interval), "timeout": args.timeout}
-        plain = [t for t in targets if not isinstance(t, SimulationWatcher)]
-        client = connect() if plain else None
+        # Each simulation is watched with its own client (resolved before anything starts, so
+        # a bad --client or an ambiguous namespace leaves nothing polling).
+        clients = {
+            id(t): self._client(args, t) for t in targets if not isinstance(t, SimulationWatcher)
+        }
         widget: Any = None
         watches: list[Any]
         if args.quiet:  # no widget at all: just the watches
             watches = [
-                t.watch if isinstance(t, SimulationWatcher) else client.watch(t, **options)  # type: ignore[union-attr]
+                t.watch if isinstance(t, SimulationWatcher) else clients[id(t)].watch(t, **options)
                 for t in targets
             ]
         elif several:
-            widget = SimulationBoard(targets, client=client, **options)
+            rows = [
+                t if isinstance(t, SimulationWatcher) else clients[id(t)].watch(t, **options)
+                for t in targets
+            ]
+            widget = SimulationBoard(rows)
             watches = widget.watches
         else:
             target = targets[0]
             widget = (
                 target
                 if isinstance(target, SimulationWatcher)
-                else (SimulationWatcher(target, client=client, **options))
+                else (SimulationWatcher(target, client=clients[id(target)], **options))
             )
             if widget.watch is None:
                 widget.start()
@@ -213,7 +258,7 @@ def _settle(widget: Any) -> None:
     if widget is not None:
         # Why: a widget refreshes at most once a second; returning before it shows the end
         # would leave "running" on screen while the next cell already prints the result.
-        widget._wait_shown(2.0)
+        widget._settle()
 
 
 def _block(watches: Sequence[Any], no_raise: bool) -> list[Any]:
@@ -225,7 +270,8 @@ def _block(watches: Sequence[Any], no_raise: bool) -> list[Any]:
     for watch in watches:
         try:
             out.append(watch.result())
-        except SimulationFailed as exc:
+        except (TwynError, concurrent.futures.CancelledError) as exc:
+            # Failed, timed out, stopped, not found...: every ending that is not a result.
             if not no_raise:
                 raise
             out.append(exc)

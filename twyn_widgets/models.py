@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ProtocolError
+
+if TYPE_CHECKING:
+    from .client import TwynClient
 
 __all__ = [
     "Analysis",
@@ -217,6 +220,9 @@ class Simulation:
     """A simulation as ``GET /v1/simulations/{id}`` returns it.
 
     ``raw`` keeps the whole JSON object, so fields this version does not model are not lost.
+    ``client`` is the :class:`~twyn_widgets.TwynClient` that returned it (``None`` for one
+    built by hand): watchers, boards and ``%twyn_wait`` use it, so a simulation is always
+    watched on the server it came from. It takes no part in equality, repr or pickling.
     """
 
     id: str
@@ -231,10 +237,19 @@ class Simulation:
     lifecycle: tuple[LifecycleEntry, ...] = ()
     error_log: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    client: TwynClient | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # Why: a client holds sessions, threads and the key; a pickled simulation is data only.
+        return tuple(None if f.name == "client" else getattr(self, f.name) for f in fields(self))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for f, value in zip(fields(self), state, strict=True):
+            object.__setattr__(self, f.name, value)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Simulation:
-        """Build a simulation from the API's JSON object.
+    def from_json(cls, data: Mapping[str, Any], client: TwynClient | None = None) -> Simulation:
+        """Build a simulation from the API's JSON object (``client``: the one that fetched it).
 
         Raises
         ------
@@ -269,6 +284,7 @@ class Simulation:
             lifecycle=tuple(lifecycle),
             error_log=_optional(data, "error_log", str, where),
             raw=dict(data),
+            client=client,
         )
 
     @property
@@ -333,11 +349,11 @@ class SimulationPage:
     offset: int
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SimulationPage:
-        """Build a page from the list endpoint's JSON."""
+    def from_json(cls, data: Mapping[str, Any], client: TwynClient | None = None) -> SimulationPage:
+        """Build a page from the list endpoint's JSON (``client``: the one that fetched it)."""
         items = _require(data, "items", list, "simulation list")
         return cls(
-            items=tuple(Simulation.from_json(item) for item in items),
+            items=tuple(Simulation.from_json(item, client) for item in items),
             total=_optional(data, "total", int, "simulation list") or len(items),
             limit=_optional(data, "limit", int, "simulation list") or len(items),
             offset=_optional(data, "offset", int, "simulation list") or 0,

@@ -13,14 +13,17 @@ import twyn_widgets as tw
 
 
 @pytest.fixture
-def shell(emu: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+def shell(emu: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     monkeypatch.setenv("TWYN_API_KEY", emu.api_key)
     monkeypatch.setenv("TWYN_BASE_URL", emu.base_url)
     monkeypatch.setenv("TWYN_TIME_SCALE", str(1 / emu.speed))
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "twyn_widgets")
+    ip.user_ns["client"] = client  # the notebook's one client: bare ids are watched with it
     yield ip
-    ip.user_ns.pop("res", None)
+    for name in ("res", "client", "c", "other"):
+        ip.user_ns.pop(name, None)
+    tw.set_default_client(None)
 
 
 def test_line_magic_returns_the_result(shell: InteractiveShell, client: Any) -> None:
@@ -91,3 +94,52 @@ def test_hostile_id_is_refused_before_any_request(shell: InteractiveShell, emu: 
     with pytest.raises(tw.InvalidIdError):
         shell.run_line_magic("twyn_wait", "../keys")
     assert emu.counters()["requests_total"] == before
+
+
+def test_no_raise_returns_a_timeout_instead_of_raising_it(
+    shell: InteractiveShell, client: Any
+) -> None:
+    sim = client.create_simulation("magic: no-raise timeout")
+    out = shell.run_line_magic("twyn_wait", f"{sim.id} --timeout 5 --no-raise")
+    assert isinstance(out, tw.WaitTimeout)
+
+
+def test_no_raise_returns_not_found_instead_of_raising_it(shell: InteractiveShell) -> None:
+    out = shell.run_line_magic("twyn_wait", "00000000-0000-0000-0000-000000000000 --no-raise")
+    assert isinstance(out, tw.NotFound)
+
+
+def test_two_clients_in_the_namespace_need_client_and_client_picks_one(
+    shell: InteractiveShell, client: Any, emu: Any
+) -> None:
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=emu.speed) as other_emu:
+        other = other_emu.client()
+        shell.user_ns["other"] = other
+        sim = other.create_simulation("magic: on the other server")
+        with pytest.raises(UsageError, match=r"several \(client, other\)"):
+            shell.run_line_magic("twyn_wait", f"{sim.id} --quiet")
+        res = shell.run_line_magic("twyn_wait", f"{sim.id} --quiet --client other")
+        assert res.id == sim.id
+        # A Simulation object needs no --client: it remembers the client that returned it.
+        shell.user_ns["sim"] = sim
+        assert shell.run_line_magic("twyn_wait", "sim --quiet").id == sim.id
+        with pytest.raises(UsageError, match="no TwynClient of that name"):
+            shell.run_line_magic("twyn_wait", f"{sim.id} --client nobody")
+        other.close()
+
+
+def test_running_waits_on_what_the_key_still_runs(shell: InteractiveShell, emu: Any) -> None:
+    from twyn_widgets import emulator
+
+    # An emulator of its own: the session's has simulations of other tests still running.
+    with emulator.start(speed=emu.speed) as own:
+        starter = own.client()
+        sims = [starter.create_simulation(f"magic: running {i}") for i in range(3)]
+        fresh = own.client()  # a new client, as after a kernel restart
+        shell.user_ns.pop("client")
+        shell.user_ns["fresh"] = fresh
+        res = shell.run_line_magic("twyn_wait", "--running --quiet")
+        assert sorted(r.id for r in res) == sorted(s.id for s in sims)
+        assert shell.run_line_magic("twyn_wait", "--running --quiet") == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import html
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
@@ -13,28 +12,15 @@ from typing import Any
 
 import ipywidgets as W
 
-from .._connect import connect
+from .._connect import resolve_client
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from . import html as H
-from ._format import clock, phase_text
+from . import _render as R
 from .live import LiveBox
 from .watcher import SimulationWatcher
 
 __all__ = ["SimulationBoard"]
-
-e = html.escape
-
-_BAR_COLORS = {
-    WatchState.SUCCEEDED: "#4caf50",
-    WatchState.FAILED: "#e53935",
-    WatchState.ERROR: "#e53935",
-    WatchState.TIMED_OUT: "#fb8c00",
-    WatchState.STOPPED: "#fb8c00",
-    WatchState.RETRYING: "#fb8c00",
-    WatchState.RATE_LIMITED: "#fb8c00",
-}
 
 
 class SimulationBoard(LiveBox):
@@ -46,10 +32,12 @@ class SimulationBoard(LiveBox):
     Parameters
     ----------
     simulations
-        Ids, :class:`~twyn_widgets.Simulation` objects, the API's dicts, or
-        :class:`SimulationWatcher` widgets (their watches are reused).
+        Ids, :class:`~twyn_widgets.Simulation` objects, the API's dicts,
+        :class:`SimulationWatcher` widgets or :class:`~twyn_widgets.Watch` handles (their
+        watches are reused).
     client
-        Defaults to :func:`twyn_widgets.connect`.
+        The client for bare ids; a :class:`~twyn_widgets.Simulation` is watched with the
+        client that returned it. Defaults as for :class:`SimulationWatcher`.
     schedule, timeout
         As for :class:`SimulationWatcher`.
 
@@ -62,7 +50,7 @@ class SimulationBoard(LiveBox):
 
     def __init__(
         self,
-        simulations: Iterable[SimulationRef | SimulationWatcher] = (),
+        simulations: Iterable[SimulationRef | SimulationWatcher | Watch] = (),
         *,
         client: TwynClient | None = None,
         schedule: Schedule | None = None,
@@ -82,7 +70,7 @@ class SimulationBoard(LiveBox):
         self._stop_button = W.Button(
             description="Stop all",
             icon="stop",
-            tooltip="Stop watching every simulation (they go on on the server)",
+            tooltip="Stop watching every simulation (they keep running on the server)",
             layout=W.Layout(width="auto"),
         )
         self._stop_button.on_click(lambda _button: self.stop())
@@ -99,20 +87,37 @@ class SimulationBoard(LiveBox):
         if self._watches:
             self._start_ticking()
 
+    @classmethod
+    def running(
+        cls,
+        client: TwynClient | None = None,
+        *,
+        schedule: Schedule | None = None,
+        timeout: float | timedelta | None = None,
+    ) -> SimulationBoard:
+        """A board of every simulation of the key that is still running (after a restart).
+
+        ``client`` defaults as for :class:`SimulationWatcher` (the default client, else the
+        only one in the notebook). See :meth:`TwynClient.list_running`.
+        """
+        client = resolve_client(None, client)
+        return cls(client.list_running(), client=client, schedule=schedule, timeout=timeout)
+
     # -- rows -------------------------------------------------------------------------------------
 
-    def _watch_for(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
+    def _watch_for(self, simulation: SimulationRef | SimulationWatcher | Watch) -> Watch:
+        if isinstance(simulation, Watch):
+            return simulation
         if isinstance(simulation, SimulationWatcher):
             if simulation.watch is None:
                 simulation.start()
             watch = simulation.watch
             assert watch is not None
             return watch
-        if self._client is None:
-            self._client = connect()
-        return self._client.watch(simulation, schedule=self._schedule, timeout=self._timeout)
+        client = resolve_client(simulation, self._client)
+        return client.watch(simulation, schedule=self._schedule, timeout=self._timeout)
 
-    def add(self, simulation: SimulationRef | SimulationWatcher) -> Watch:
+    def add(self, simulation: SimulationRef | SimulationWatcher | Watch) -> Watch:
         """Add a row and start watching it (works while the board runs)."""
         watch = self._watch_for(simulation)
         with self._lock:
@@ -138,7 +143,7 @@ class SimulationBoard(LiveBox):
             return list(self._watches)
 
     def stop(self) -> None:
-        """Stop watching every row; the simulations go on on the server."""
+        """Stop watching every row; the simulations keep running on the server."""
         for watch in self.watches:
             watch.stop()
 
@@ -164,18 +169,29 @@ class SimulationBoard(LiveBox):
         _, pending = concurrent.futures.wait(watches, timeout)
         if pending:
             raise concurrent.futures.TimeoutError(f"{len(pending)} simulations still running")
+        self._settle()
         return [_outcome(w, return_exceptions) for w in watches]
 
     def as_completed(
         self, timeout: float | None = None, *, return_exceptions: bool = False
     ) -> Iterator[SimulationResult | BaseException]:
-        """Yield each row's result as it finishes (failures raise unless ``return_exceptions``)."""
-        for watch in concurrent.futures.as_completed(self.watches, timeout):
+        """Yield each row's result as it finishes (failures raise unless ``return_exceptions``).
+
+        Before the last one is yielded, the board shows the end (as :meth:`wait` does).
+        """
+        watches = self.watches
+        for count, watch in enumerate(concurrent.futures.as_completed(watches, timeout), 1):
+            if count == len(watches):
+                self._settle()
             yield _outcome(watch, return_exceptions)  # type: ignore[arg-type]
 
     def __await__(self) -> Generator[Any, None, list[SimulationResult]]:
         async def gather() -> list[SimulationResult]:
-            return list(await asyncio.gather(*self.watches))
+            try:
+                return list(await asyncio.gather(*self.watches))
+            finally:
+                if all(w.done() for w in self.watches):
+                    await self._settle_async()
 
         return gather().__await__()
 
@@ -199,45 +215,21 @@ class SimulationBoard(LiveBox):
     def _render(self) -> None:
         self._table.value = self._html()
 
-    def _html(self) -> str:
-        """The counts and the table, every server string escaped."""
+    def _rows(self) -> list[R.BoardRow]:
         now = datetime.now(timezone.utc)
         rows = []
-        for i, watch in enumerate(self.watches, 1):
+        for watch in self.watches:
             snap = watch.snapshot
             est = snap.estimate(now)
             progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
             # Never step back (a FAILED estimate is taken at the failure time).
             progress = self._shown[id(watch)] = max(progress, self._shown.get(id(watch), 0.0))
-            color = _BAR_COLORS.get(snap.state, "#2196f3")
-            title = H.title_of(snap)
-            title = title if len(title) <= 60 else title[:59] + "…"
-            notice = f' title="{e(snap.notice)}"' if snap.notice else ""
-            rows.append(
-                f'<tr class="twyn-row" data-state="{snap.state}">'
-                f"<td>{i}</td><td class='twyn-row-title'>{e(title)}</td>"
-                f"<td class='twyn-row-phase'>{e(phase_text(snap.phase)) or '&ndash;'}</td>"
-                f'<td style="min-width:140px"><div style="background:#eee;height:10px;'
-                f'border-radius:3px"><div class="twyn-row-bar" style="width:{progress * 100:.1f}%;'
-                f'height:10px;border-radius:3px;background:{color}"></div></div></td>'
-                f"<td class='twyn-row-elapsed'>{clock(est.elapsed)}</td>"
-                f"<td class='twyn-row-outcome'{notice}>{H.outcome_text(snap)}</td></tr>"
-            )
-        c = self.counts()
-        summary = (
-            f'<div class="twyn-counts"><b>{len(rows)} simulations</b>: '
-            f"{c['running']} running, {c['done']} done, {c['failed']} failed"
-            + (f", {c['other']} stopped or timed out" if c["other"] else "")
-            + "</div>"
-        )
-        table = (
-            '<table class="twyn-board-table" style="border-collapse:collapse;width:100%">'
-            "<thead><tr><th>#</th><th>Title</th><th>Phase</th><th>Progress</th>"
-            "<th>Elapsed</th><th>Outcome</th></tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
-        )
-        return summary + table
+            rows.append(R.BoardRow(snap, progress, est.elapsed))
+        return rows
+
+    def _html(self) -> str:
+        """The counts and the table."""
+        return R.board_html(self._rows())
 
     def _refresh(self, now: float) -> bool:
         with self._lock:
@@ -247,7 +239,7 @@ class SimulationBoard(LiveBox):
         if finished:
             # The step after the last render: hide Stop all, publish the summary, stop ticking.
             self.children = (self._table,)
-            self._publish_summary()
+            self._publish_static()
             return False
         self._render()  # elapsed times tick, so render every second while running
         all_done = bool(self.watches) and all(w.done() for w in self.watches)
@@ -257,10 +249,12 @@ class SimulationBoard(LiveBox):
             self._shown_end.set()
         return True
 
-    def _summary_html(self) -> str | None:
-        if not (self.watches and all(w.done() for w in self.watches)):
-            return None
-        return f'<div class="twyn-static">{self._table.value}</div>'
+    def _ended(self) -> bool:
+        watches = self.watches
+        return bool(watches) and all(w.done() for w in watches)
+
+    def _static_html(self) -> str:
+        return R.board_static_html(self._rows())
 
     def __repr__(self) -> str:
         c = self.counts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -18,13 +19,19 @@ __all__ = ["REFRESH", "LiveBox"]
 REFRESH = 1.0
 """Seconds between two refreshes of one widget: each refresh sends at most two messages."""
 
+SETTLE = 2.0
+"""Seconds a waiting call waits at most for the widget to show the end before it returns."""
+
 
 class LiveBox(W.VBox):  # type: ignore[misc]
     """A box refreshed by the shared ticker at most once a second.
 
     Subclasses implement ``_refresh(now) -> bool`` (``False`` when no more ticks are needed),
-    ``__repr__`` (the text face) and ``_summary_html()`` (the static HTML of a finished widget,
-    or ``None`` while it runs).
+    ``__repr__`` (the text face), ``_ended()`` (whether the outcome is final) and
+    ``_static_html()`` (the outcome as static HTML, asked for only once ended).
+
+    Once ended, every place the widget is displayed shows a static bundle (``text/html`` and
+    ``text/plain``) in place of the live view: see :meth:`_publish_static`.
     """
 
     children: Any  # the Box trait; annotated because ipywidgets ships no types
@@ -53,26 +60,50 @@ class LiveBox(W.VBox):  # type: ignore[misc]
     def _refresh(self, now: float) -> bool:
         raise NotImplementedError
 
-    def _wait_shown(self, timeout: float) -> bool:
-        """Wait until the widget shows how its watches ended (at most ``timeout`` seconds)."""
-        return self._shown_end.wait(timeout)
-
-    def _summary_html(self) -> str | None:
+    def _ended(self) -> bool:
         raise NotImplementedError
+
+    def _static_html(self) -> str:
+        raise NotImplementedError
+
+    def _sync_final(self) -> None:
+        """Take the watches' final snapshots now (a waiting call may run ahead of callbacks)."""
+
+    def _settle(self, timeout: float = SETTLE) -> None:
+        """For a waiting call, in its own thread, once every watch has ended.
+
+        Waits (at most ``timeout`` seconds) until the live view has shown the end, then
+        replaces every display of the widget with its static outcome, so the waiting call
+        returns only once the notebook shows, and will save, how it ended.
+        """
+        self._sync_final()
+        self._shown_end.wait(timeout)
+        self._publish_static()
+
+    async def _settle_async(self, timeout: float = SETTLE) -> None:
+        """:meth:`_settle` for ``await``: the same, without blocking the event loop."""
+        self._sync_final()
+        deadline = time.monotonic() + timeout
+        while not self._shown_end.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self._publish_static()
 
     # -- display ----------------------------------------------------------------------------------
 
     def _mimebundle(self) -> dict[str, Any]:
+        if self._ended():
+            # Why no widget view once ended: the view needs the kernel's widget state, which a
+            # saved notebook lacks ("Error displaying widget: model not found" on reopening),
+            # and the frontends rank the widget view above text/html. The outcome is final,
+            # so static HTML shows everything the live view would.
+            return {"text/plain": repr(self), "text/html": self._static_html()}
         data: dict[str, Any] = {"text/plain": repr(self)}
-        if self.comm is not None:  # a closed widget has no view, only its text and HTML
+        if self.comm is not None:  # a closed widget has no view, only its text
             data["application/vnd.jupyter.widget-view+json"] = {
                 "version_major": 2,
                 "version_minor": 0,
                 "model_id": self.model_id,
             }
-        summary = self._summary_html()
-        if summary is not None:
-            data["text/html"] = summary
         return data
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -83,12 +114,18 @@ class LiveBox(W.VBox):  # type: ignore[misc]
             self._display_id = uuid.uuid4().hex
         display_bundle(self._mimebundle(), self._display_id)
 
-    def _publish_summary(self) -> None:
-        """Give every place this widget is displayed the static summary too."""
-        if self._display_id is None:
+    def _publish_static(self) -> None:
+        """Replace every display of this widget (one display id) with its static outcome.
+
+        Called from the ticker thread once the end is shown, and again by every waiting call
+        in the caller's thread. Why both: JupyterLab and Notebook 7 apply an
+        ``update_display_data`` to the output with that display id in whatever cell it is,
+        even after the cell finished, so the ticker's update is enough for a notebook run by
+        hand; but nbclient (``jupyter nbconvert --execute``, nbval, papermill) records only
+        messages whose parent is the cell it is running, and a thread's messages carry the
+        parent of the cell that started the thread (ipykernel#1450, #1451). The waiting call
+        runs in the executing cell, so its update is the one a headless run saves.
+        """
+        if self._display_id is None or not self._ended():
             return
-        # Why from the ticker thread: update_display_data is matched by display_id in the
-        # frontend, not by the parent cell, so ipykernel's per-thread output routing
-        # (ipykernel#1450, #1451) cannot misplace it; saved notebooks then show the outcome
-        # as HTML instead of "Error displaying widget".
         update_bundle(self._mimebundle(), self._display_id)

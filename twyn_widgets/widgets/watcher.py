@@ -13,29 +13,17 @@ from typing import Any
 import ipywidgets as W
 import traitlets
 
-from .._connect import connect
+from .._connect import resolve_client
 from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient, simulation_id
 from ..errors import ProtocolError
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from . import html as H
-from ._format import phase_text
+from . import _render as R
 from .live import LiveBox
 from .text import progress_line, watcher_repr
 
 __all__ = ["SimulationWatcher"]
-
-_BAR_STYLE = {
-    WatchState.WATCHING: "info",
-    WatchState.RETRYING: "warning",
-    WatchState.RATE_LIMITED: "warning",
-    WatchState.SUCCEEDED: "success",
-    WatchState.FAILED: "danger",
-    WatchState.ERROR: "danger",
-    WatchState.TIMED_OUT: "warning",
-    WatchState.STOPPED: "warning",
-}
 
 
 class SimulationWatcher(LiveBox):
@@ -50,8 +38,10 @@ class SimulationWatcher(LiveBox):
     simulation
         Its id, a :class:`~twyn_widgets.Simulation` or the API's dict.
     client
-        Defaults to :func:`twyn_widgets.connect` (the real API with ``TWYN_API_KEY``, else
-        a local emulator).
+        The client to poll with. By default the one that returned ``simulation``, else the
+        default client (:func:`twyn_widgets.connect`'s or
+        :func:`twyn_widgets.set_default_client`'s), else the only client in the notebook;
+        never a server started behind your back.
     schedule
         When to poll (:class:`~twyn_widgets.polling.PhaseAware` by default).
     timeout
@@ -91,7 +81,7 @@ class SimulationWatcher(LiveBox):
     ) -> None:
         self._simulation = simulation
         self._simulation_id = simulation_id(simulation)
-        self._client = client if client is not None else connect()
+        self._client = resolve_client(simulation, client)
         self._schedule = schedule
         self._timeout = timeout
         self._watch: Watch | None = None
@@ -118,13 +108,13 @@ class SimulationWatcher(LiveBox):
             layout=W.Layout(width="100%"),
         )
         self._line = W.HTML(
-            value=H.status_html(self._snapshot, est, self._elapsed(est.elapsed)),
+            value=R.status_html(self._snapshot, est, self._elapsed(est.elapsed)),
             layout=W.Layout(flex="1 1 auto"),
         )
         self._stop_button = W.Button(
             description="Stop",
             icon="stop",
-            tooltip="Stop watching (the simulation goes on on the server)",
+            tooltip="Stop watching (the simulation keeps running on the server)",
             layout=W.Layout(width="auto"),
         )
         self._stop_button.on_click(lambda _button: self.stop())
@@ -175,7 +165,7 @@ class SimulationWatcher(LiveBox):
             self._dirty = True
 
     def stop(self) -> None:
-        """Stop watching; the simulation goes on on the server (there is no remote cancel)."""
+        """Stop watching; the simulation keeps running on the server (the API has no cancel)."""
         # Why getattr: ipywidgets' __del__ calls close() even when __init__ failed early
         # (an invalid id), before any attribute was set.
         watch = getattr(self, "_watch", None)
@@ -208,6 +198,9 @@ class SimulationWatcher(LiveBox):
         ``timeout`` is in real seconds. In a terminal, a text progress line is drawn while
         waiting (the widget cannot show there).
 
+        Returns only once every display of the widget shows the end (at most about 2 s after
+        the watch ended), so a notebook saved after this cell keeps the outcome.
+
         Raises
         ------
         SimulationFailed, WaitTimeout, APIError
@@ -217,10 +210,15 @@ class SimulationWatcher(LiveBox):
         """
         if self._watch is None:
             self.start()
-        assert self._watch is not None
+        watch = self._watch
+        assert watch is not None
         if _terminal():
             return self._wait_with_text(timeout)
-        return self._watch.result(timeout)
+        try:
+            return watch.result(timeout)
+        finally:
+            if watch.done():
+                self._settle()
 
     def _wait_with_text(self, timeout: float | None) -> SimulationResult:
         assert self._watch is not None
@@ -243,8 +241,22 @@ class SimulationWatcher(LiveBox):
     def __await__(self) -> Generator[Any, None, SimulationResult]:
         if self._watch is None:
             self.start()
-        assert self._watch is not None
-        return self._watch.__await__()
+        watch = self._watch
+        assert watch is not None
+
+        async def wait() -> SimulationResult:
+            try:
+                return await watch
+            finally:
+                if watch.done():
+                    await self._settle_async()
+
+        return wait().__await__()
+
+    def _sync_final(self) -> None:
+        watch = self._watch
+        if watch is not None and watch.done():
+            self._on_snapshot(watch.snapshot)
 
     def close(self) -> None:
         """Stop watching and close the widget and its parts."""
@@ -284,15 +296,15 @@ class SimulationWatcher(LiveBox):
         progress = self._shown_progress = max(progress, self._shown_progress)
         # Python-side traits: not synced, so they cost no messages.
         self.status = str(snap.status or "")
-        self.phase = phase_text(snap.phase)
+        self.phase = R.phase_text(snap.phase)
         self.progress = progress
         self.elapsed = elapsed
         # At most two widget messages: the bar (one message for its three traits) and the line.
         with self._bar.hold_sync():
             self._bar.value = progress
-            self._bar.bar_style = _BAR_STYLE.get(snap.state, "info")
+            self._bar.bar_style = R.state_style(snap.state).bar_style
             self._bar.description = f"{progress * 100:.0f}%"
-        self._line.value = H.status_html(snap, est, elapsed)
+        self._line.value = R.status_html(snap, est, elapsed)
         if snap.done:
             self._stage = 1
             self._shown_end.set()
@@ -302,14 +314,14 @@ class SimulationWatcher(LiveBox):
         """The last steps, one per refresh so no second sends more than two messages."""
         if self._stage == 1:
             self._result_view.value = (
-                H.result_html(snap.result) if snap.result is not None else H.ended_html(snap)
+                R.result_html(snap.result) if snap.result is not None else R.ended_html(snap)
             )
             self.children = (self._bar, self._line, self._result_view)
             self._stage = 2
             return True
         if self._stage == 2:
             self._stage = 3
-            self._publish_summary()
+            self._publish_static()
         return False
 
     # -- text and display -----------------------------------------------------------------------
@@ -319,12 +331,14 @@ class SimulationWatcher(LiveBox):
         est = snap.estimate(datetime.now(timezone.utc))
         return watcher_repr(snap, self._elapsed(est.elapsed))
 
-    def _summary_html(self) -> str | None:
+    def _ended(self) -> bool:
+        return self._snapshot.done
+
+    def _static_html(self) -> str:
         snap = self._snapshot
-        if not snap.done:
-            return None
         est = snap.estimate(datetime.now(timezone.utc))
-        return H.summary_html(snap, self._elapsed(est.elapsed))
+        progress = 1.0 if snap.state is WatchState.SUCCEEDED else self._shown_progress
+        return R.watcher_static_html(snap, est, self._elapsed(est.elapsed), progress)
 
 
 def _terminal() -> bool:

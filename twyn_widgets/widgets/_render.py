@@ -1,0 +1,396 @@
+"""All the widgets' HTML, in one place: escaping, the palette, truncation, state to style.
+
+Every string from the server is escaped here and only here; the watcher, the board and the
+static summaries saved in notebooks are all built from these functions.
+
+Colours come from JupyterLab's theme variables (``--jp-*``) with fallbacks for places that do not
+define them (GitHub, nbviewer, VS Code). Text always uses the theme's content colours, which
+invert between the light and the dark theme; a state's colour (green, red, orange, blue) is only
+ever the fill of a bar or a mark beside the text, because JupyterLab's accent colours do not
+invert and would fall below a readable contrast on one of the two backgrounds.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .._humanize import duration
+from ..estimate import Estimate
+from ..models import Metrics, Phase, Simulation, SimulationResult
+from ..polling import WatchSnapshot, WatchState
+
+__all__ = [
+    "TITLE_LIMIT",
+    "BoardRow",
+    "StateStyle",
+    "board_html",
+    "e",
+    "ended_html",
+    "metrics_svg",
+    "outcome_text",
+    "phase_text",
+    "result_html",
+    "state_style",
+    "status_html",
+    "title_of",
+    "truncate",
+    "watcher_static_html",
+]
+
+e = html.escape
+
+# -- palette ------------------------------------------------------------------------------------
+
+TEXT = "var(--jp-content-font-color1, #212121)"
+MUTED = "var(--jp-content-font-color2, #5f6368)"
+SURFACE = "var(--jp-layout-color1, #ffffff)"
+PANEL = "var(--jp-layout-color2, #f5f5f5)"
+TRACK = "var(--jp-layout-color3, #e0e0e0)"
+BORDER = "var(--jp-border-color2, #e0e0e0)"
+MONO = "var(--jp-code-font-family, monospace)"
+
+SUCCESS = "var(--jp-success-color1, #4caf50)"
+DANGER = "var(--jp-error-color1, #f44336)"
+WARNING = "var(--jp-warn-color1, #ff9800)"
+INFO = "var(--jp-brand-color1, #2196f3)"
+
+SERIES = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+"""Line colours of the charts (strokes, never text)."""
+
+TITLE_LIMIT = 60
+"""Characters of a title shown before it is cut with an ellipsis (full text on hover)."""
+
+ERROR_LIMIT = 160
+"""Characters of an error log shown in a board row before the rest is folded away."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateStyle:
+    """How a watch state looks: its word, the colour of its bar and mark, ipywidgets' style."""
+
+    word: str
+    accent: str
+    bar_style: str
+
+
+_STYLES = {
+    WatchState.WATCHING: StateStyle("running", INFO, "info"),
+    WatchState.RETRYING: StateStyle("retrying", WARNING, "warning"),
+    WatchState.RATE_LIMITED: StateStyle("rate limited", WARNING, "warning"),
+    WatchState.SUCCEEDED: StateStyle("done", SUCCESS, "success"),
+    WatchState.FAILED: StateStyle("failed", DANGER, "danger"),
+    WatchState.ERROR: StateStyle("error", DANGER, "danger"),
+    WatchState.TIMED_OUT: StateStyle("timed out", WARNING, "warning"),
+    WatchState.STOPPED: StateStyle("stopped watching", WARNING, "warning"),
+}
+
+
+def state_style(state: WatchState) -> StateStyle:
+    """The one mapping from a watch state to its word, colour and bar style."""
+    return _STYLES.get(state, _STYLES[WatchState.WATCHING])
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def truncate(text: str, limit: int = TITLE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis (unescaped)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def title_of(snapshot: WatchSnapshot) -> str:
+    """The simulation's title, else its id (unescaped: callers escape)."""
+    sim = snapshot.simulation
+    return (sim.title if sim is not None and sim.title else "") or snapshot.simulation_id
+
+
+def outcome_text(snapshot: WatchSnapshot) -> str:
+    """A few words on how the watch stands: ``running``, ``done``, ``failed``..."""
+    return state_style(snapshot.state).word
+
+
+def phase_text(phase: Phase | None) -> str:
+    """``Simulator, 2 of 3``, or an empty string."""
+    return "" if phase is None else f"{phase.label}, {phase.number} of {len(Phase)}"
+
+
+def _mark(accent: str) -> str:
+    """A small dot in the state's colour: colour beside the text, never as the text's colour."""
+    return (
+        f'<span aria-hidden="true" style="display:inline-block;width:0.6em;height:0.6em;'
+        f'border-radius:50%;background:{accent};margin-right:0.35em"></span>'
+    )
+
+
+def id_html(simulation_id: str) -> str:
+    """The id in its short form; a click selects the whole id, and a copy takes all of it."""
+    # Why one element: the full id is the text, cut visually to 8 characters; user-select:all
+    # makes one click select (and a copy take) the whole id, and the title shows it on hover.
+    return (
+        f'<code class="twyn-id" title="{e(simulation_id)}" style="display:inline-block;'
+        f"max-width:8ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
+        f'vertical-align:bottom;user-select:all;color:{MUTED};font-family:{MONO}">'
+        f"{e(simulation_id)}</code>"
+    )
+
+
+# -- the watcher --------------------------------------------------------------------------------
+
+
+def status_html(snapshot: WatchSnapshot, est: Estimate, elapsed: float | None) -> str:
+    """The live lines: title and id, then phase, status, elapsed, ETA, outcome and any notice."""
+    status = str(snapshot.status) if snapshot.status is not None else "waiting for first answer"
+    style = state_style(snapshot.state)
+    eta = ""
+    if est.eta is not None and not snapshot.done:
+        eta = f' · <span class="twyn-eta">about {duration(est.eta)} left</span>'
+    notice = ""
+    if snapshot.notice:
+        notice = (
+            f'<div class="twyn-notice" style="color:{TEXT}">{_mark(style.accent)}'
+            f"{e(snapshot.notice)}</div>"
+        )
+    title = title_of(snapshot)
+    return (
+        f'<div style="color:{TEXT}">'
+        f'<div><span class="twyn-title" style="font-weight:600" title="{e(title)}">'
+        f"{e(truncate(title))}</span> {id_html(snapshot.simulation_id)}</div>"
+        f'<div class="twyn-line">'
+        f'<span class="twyn-phase">{e(phase_text(snapshot.phase)) or "&ndash;"}</span> · '
+        f'<span class="twyn-status"><code style="color:{TEXT}">{e(status)}</code></span> · '
+        f'<span class="twyn-elapsed">elapsed {duration(elapsed)}</span>{eta} · '
+        f'<span class="twyn-outcome">{_mark(style.accent)}{e(style.word)}</span>'
+        f"</div>{notice}</div>"
+    )
+
+
+def _items(title: str, values: Iterable[str]) -> str:
+    rows = "".join(f"<li>{e(v)}</li>" for v in values)
+    return f"<div><b>{title}</b><ul style='margin:2px 0 6px 0'>{rows}</ul></div>" if rows else ""
+
+
+def durations_text(sim: Simulation | None) -> str:
+    """``total 6 min 40 s · Architect 1 min 30 s · ...`` from the lifecycle (unescaped)."""
+    if sim is None:
+        return ""
+    spans = sim.phase_durations()
+    parts = [f"{p.label} {duration(spans[p].total_seconds())}" for p in Phase if p in spans]
+    total = sim.total_duration
+    if total is not None:
+        parts.insert(0, f"total {duration(total.total_seconds())}")
+    return " · ".join(parts)
+
+
+def result_html(result: SimulationResult) -> str:
+    """The result view: title, id, durations, the analysis and a chart of the metrics."""
+    analysis = result.analysis
+    spans = durations_text(result.simulation)
+    title = result.title or result.id
+    return (
+        f'<div class="twyn-result" style="color:{TEXT}">'
+        f'<div style="font-weight:600;font-size:1.1em">{e(title)}</div>'
+        f'<div class="twyn-durations" style="color:{MUTED}">{e(spans)}</div>'
+        f'<p class="twyn-summary">{e(analysis.executive_summary)}</p>'
+        f"{_items('Key drivers', analysis.key_drivers)}"
+        f"{_items('Risks', analysis.risks)}"
+        f"{_items('Recommendations', analysis.recommendations)}"
+        f'<div class="twyn-chart">{metrics_svg(result.metrics)}</div>'
+        f"</div>"
+    )
+
+
+def ended_html(snapshot: WatchSnapshot) -> str:
+    """What a watch that ended without a result shows: the error and, on FAILED, the phase."""
+    sim = snapshot.simulation
+    box = f"border-left:4px solid {DANGER};padding-left:8px;color:{TEXT}"
+    if snapshot.state is WatchState.FAILED and sim is not None:
+        phase = sim.failed_phase
+        where = f" in the {phase.label} phase" if phase else ""
+        log = sim.error_log or "the server gave no error_log"
+        return (
+            f'<div class="twyn-failure" style="{box}">'
+            f"<b>Simulation failed{e(where)}</b>"
+            f'<pre class="twyn-error-log" style="white-space:pre-wrap;color:{TEXT};'
+            f'background:transparent">{e(log)}</pre></div>'
+        )
+    message = str(snapshot.error) if snapshot.error is not None else outcome_text(snapshot)
+    accent = state_style(snapshot.state).accent
+    return (
+        f'<div class="twyn-failure" style="border-left:4px solid {accent};padding-left:8px;'
+        f'color:{TEXT}">{e(message)}</div>'
+    )
+
+
+def _bar(progress: float, accent: str, height: str = "10px") -> str:
+    width = max(0.0, min(1.0, progress)) * 100
+    return (
+        f'<div style="background:{TRACK};height:{height};border-radius:3px">'
+        f'<div class="twyn-row-bar" style="width:{width:.1f}%;height:{height};'
+        f'border-radius:3px;background:{accent}"></div></div>'
+    )
+
+
+def watcher_static_html(
+    snapshot: WatchSnapshot, est: Estimate, elapsed: float | None, progress: float
+) -> str:
+    """The watcher as static HTML, for the notebook file once it has ended.
+
+    The same parts as the live widget (bar, lines, result or error) with no widget state
+    needed, so a saved notebook reopens showing the outcome.
+    """
+    style = state_style(snapshot.state)
+    body = result_html(snapshot.result) if snapshot.result is not None else ended_html(snapshot)
+    return (
+        f'<div class="twyn-watcher twyn-static" data-state="{e(str(snapshot.state))}" '
+        f'style="max-width:900px;color:{TEXT}">'
+        f'<div style="display:flex;align-items:center;gap:8px">'
+        f'<span style="width:3em;text-align:right">{progress * 100:.0f}%</span>'
+        f'<div style="flex:1">{_bar(progress, style.accent, "14px")}</div></div>'
+        f"{status_html(snapshot, est, elapsed)}{body}</div>"
+    )
+
+
+# -- the board ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One row of a board: a snapshot with the numbers the board worked out for it."""
+
+    snapshot: WatchSnapshot
+    progress: float
+    elapsed: float | None
+
+
+def _row_outcome(snapshot: WatchSnapshot) -> str:
+    style = state_style(snapshot.state)
+    word = f"{_mark(style.accent)}{e(style.word)}"
+    sim = snapshot.simulation
+    if snapshot.state is WatchState.FAILED and sim is not None:
+        phase = sim.failed_phase
+        where = f" in the {phase.label}" if phase else ""
+        log = sim.error_log or "the server gave no error_log"
+        short = truncate(log.replace("\n", " "), ERROR_LIMIT)
+        detail = (
+            f'<details class="twyn-row-error"><summary>{e(short)}</summary>'
+            f'<pre style="white-space:pre-wrap;color:{TEXT};background:transparent">'
+            f"{e(log)}</pre></details>"
+            if short != log
+            else f'<div class="twyn-row-error">{e(log)}</div>'
+        )
+        return f"{word}{e(where)}{detail}"
+    if snapshot.notice and not snapshot.done:
+        return (
+            f'{word}<div class="twyn-row-notice" style="color:{MUTED}">{e(snapshot.notice)}</div>'
+        )
+    if snapshot.done and snapshot.error is not None and snapshot.state is not WatchState.FAILED:
+        return f'{word}<div class="twyn-row-error">{e(str(snapshot.error))}</div>'
+    return word
+
+
+def board_html(rows: Sequence[BoardRow]) -> str:
+    """The counts line and the table of a board, every server string escaped."""
+    counts = {"running": 0, "done": 0, "failed": 0, "other": 0}
+    cells = []
+    for i, row in enumerate(rows, 1):
+        snap = row.snapshot
+        state = snap.state
+        if not state.is_final:
+            counts["running"] += 1
+        elif state is WatchState.SUCCEEDED:
+            counts["done"] += 1
+        elif state in (WatchState.FAILED, WatchState.ERROR):
+            counts["failed"] += 1
+        else:
+            counts["other"] += 1
+        title = title_of(snap)
+        cells.append(
+            f'<tr class="twyn-row" data-state="{e(str(state))}" '
+            f'style="border-top:1px solid {BORDER};vertical-align:top">'
+            f"<td>{i}</td>"
+            f'<td class="twyn-row-title" title="{e(title)}">{e(truncate(title))}<br>'
+            f"{id_html(snap.simulation_id)}</td>"
+            f"<td class='twyn-row-phase'>{e(phase_text(snap.phase)) or '&ndash;'}</td>"
+            f'<td style="min-width:140px;padding-top:6px">'
+            f"{_bar(row.progress, state_style(state).accent)}</td>"
+            f"<td class='twyn-row-elapsed'>{duration(row.elapsed)}</td>"
+            f"<td class='twyn-row-outcome' style='max-width:28em'>{_row_outcome(snap)}</td></tr>"
+        )
+    other = f", {counts['other']} stopped or timed out" if counts["other"] else ""
+    summary = (
+        f'<div class="twyn-counts" style="color:{TEXT}"><b>{len(rows)} simulations</b>: '
+        f"{counts['running']} running, {counts['done']} done, {counts['failed']} failed{other}"
+        f"</div>"
+    )
+    head = "".join(
+        f'<th style="text-align:left;padding-right:8px">{h}</th>'
+        for h in ("#", "Title", "Phase", "Progress", "Elapsed", "Outcome")
+    )
+    table = (
+        f'<table class="twyn-board-table" style="border-collapse:collapse;width:100%;'
+        f'color:{TEXT}"><thead><tr>{head}</tr></thead><tbody>{"".join(cells)}</tbody></table>'
+    )
+    return summary + table
+
+
+def board_static_html(rows: Sequence[BoardRow]) -> str:
+    """The board as static HTML, for the notebook file once every row has ended."""
+    return f'<div class="twyn-board twyn-static" style="color:{TEXT}">{board_html(rows)}</div>'
+
+
+# -- charts -------------------------------------------------------------------------------------
+
+_W, _H, _PAD = 220, 70, 4
+
+
+def _panel(name: str, values: list[float], color: str) -> str:
+    finite = [v for v in values if not math.isnan(v)]
+    label = e(name)
+    if len(finite) < 2:
+        return f'<div class="twyn-panel"><b>{label}</b>: no data</div>'
+    lo, hi = min(finite), max(finite)
+    span = (hi - lo) or 1.0
+    step = (_W - 2 * _PAD) / (len(values) - 1)
+    points = " ".join(
+        f"{_PAD + i * step:.1f},{_H - _PAD - (v - lo) / span * (_H - 2 * _PAD):.1f}"
+        for i, v in enumerate(values)
+        if not math.isnan(v)
+    )
+    return (
+        f'<div class="twyn-panel" style="display:inline-block;margin:2px 8px 6px 0">'
+        f'<div style="font-size:11px;color:{TEXT}"><b>{label}</b> '
+        f"{finite[0]:.3g} &rarr; {finite[-1]:.3g}</div>"
+        f'<svg width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" role="img" '
+        f'aria-label="{label}" style="background:{PANEL};border:1px solid {BORDER}">'
+        f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/></svg>'
+        f"</div>"
+    )
+
+
+def metrics_svg(metrics: Metrics, *, max_panels: int = 24) -> str:
+    """HTML with one small line chart per variable and action, grouped by agent group.
+
+    Inline SVG needs no JavaScript and survives nbconvert and GitHub's renderer when saved as
+    ``text/html``.
+    """
+    parts: list[str] = []
+    panels = 0
+    for group in metrics.by_group:
+        variables, actions = group.names
+        if not group.timeline:
+            continue
+        parts.append(
+            f'<div class="twyn-group"><div style="font-weight:600;margin-top:4px">'
+            f"{e(group.group_id)} ({len(group.timeline)} steps)</div>"
+        )
+        for i, name in enumerate([*variables, *actions]):
+            if panels >= max_panels:
+                break
+            kind = "action" if i >= len(variables) else "variable"
+            parts.append(_panel(f"{name} ({kind})", group.series(name), SERIES[i % len(SERIES)]))
+            panels += 1
+        parts.append("</div>")
+    return "".join(parts) or "<div>No metrics.</div>"
