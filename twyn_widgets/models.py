@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import ProtocolError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .client import TwynClient
 
 __all__ = [
@@ -204,6 +206,34 @@ def _optional_time(data: Mapping[str, Any], name: str, where: str) -> datetime |
     return None if value is None else parse_timestamp(value, f"{where}.{name}")
 
 
+# --- reprs ---------------------------------------------------------------------------------
+
+REPR_LIMIT = 200
+"""The longest ``repr`` of a simulation, a result, metrics or an analysis: one line."""
+
+
+def _short(text: str, limit: int) -> str:
+    """``repr`` of ``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def one_line_repr(name: str, **parts: object) -> str:
+    """``Name(a=1, b='x')`` on one line of at most :data:`REPR_LIMIT` characters.
+
+    Strings are shown with ``repr`` (so a newline shows as ``\\n``), ids cut to 40 characters
+    and other strings to 50; ``None`` parts are left out.
+    """
+    shown = []
+    for key, value in parts.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = _short(value, 40 if key == "id" else 50)
+        shown.append(f"{key}={value}")
+    text = f"{name}({', '.join(shown)})"
+    return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 2] + "…)"
+
+
 # --- simulations ---------------------------------------------------------------------------
 
 
@@ -238,6 +268,19 @@ class Simulation:
     error_log: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     client: TwynClient | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        # Why short: a simulation is often the last line of a cell; the prompt and the raw
+        # JSON would fill the screen (issue 11). The fields stay one attribute away.
+        return one_line_repr(
+            "Simulation",
+            id=self.id,
+            title=self.title,
+            status=str(self.status),
+            phase=None if self.phase is None else self.phase.label,
+            states=len(self.lifecycle),
+            tags=len(self.tags),
+        )
 
     def __getstate__(self) -> tuple[Any, ...]:
         # Why: a client holds sessions, threads and the key; a pickled simulation is data only.
@@ -373,6 +416,16 @@ class Analysis:
     recommendations: tuple[str, ...] = ()
     report_markdown: str = ""
 
+    def __repr__(self) -> str:
+        return one_line_repr(
+            "Analysis",
+            summary=self.executive_summary,
+            drivers=len(self.key_drivers),
+            risks=len(self.risks),
+            recommendations=len(self.recommendations),
+            report_chars=len(self.report_markdown),
+        )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Analysis:
         """Build from the ``analysis`` object; every field is optional."""
@@ -445,6 +498,48 @@ class Metrics:
 
     by_group: tuple[GroupMetrics, ...] = ()
     global_: Any = None
+
+    def __repr__(self) -> str:
+        names = [group.names for group in self.by_group]
+        return one_line_repr(
+            "Metrics",
+            groups=len(self.by_group),
+            steps=self.steps,
+            variables=sum(len(v) for v, _ in names),
+            actions=sum(len(a) for _, a in names),
+        )
+
+    @property
+    def steps(self) -> int:
+        """The longest group timeline's number of steps."""
+        return max((len(group.timeline) for group in self.by_group), default=0)
+
+    def to_frame(self, simulation_id: str = "") -> pd.DataFrame:
+        """The metrics as a tidy long pandas DataFrame: one row per group, step and metric.
+
+        Parameters
+        ----------
+        simulation_id
+            The value of the ``simulation_id`` column (:meth:`SimulationResult.to_frame`
+            gives the result's id).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Exactly the columns ``simulation_id``, ``group``, ``step``, ``metric``, ``kind``
+            and ``value``: ``step`` is int64, ``value`` float64 (NaN stays NaN), ``kind`` is
+            ``"variable"`` or ``"action"``; ``simulation_id``, ``group``, ``metric`` and
+            ``kind`` are categoricals. Rows follow the timeline: group by group, step by step,
+            variables then actions.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (``pip install 'twyn-widgets[pandas]'``).
+        """
+        from ._frames import metrics_frame
+
+        return metrics_frame(self, simulation_id)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Metrics:
@@ -523,6 +618,50 @@ class SimulationResult:
             simulation=simulation,
             raw=dict(data),
         )
+
+    def __repr__(self) -> str:
+        # Why short: ``res`` as a cell's last line printed 4,797 characters of config and
+        # timeline (issue 11); the notebook shows _repr_html_, terminals this line.
+        return one_line_repr(
+            "SimulationResult",
+            id=self.id,
+            title=self.title,
+            status=str(self.status),
+            groups=len(self.metrics.by_group),
+            steps=self.metrics.steps,
+            drivers=len(self.analysis.key_drivers),
+        )
+
+    def _repr_html_(self) -> str:
+        """The watcher's result view: title, durations, analysis and charts."""
+        # Why a late import: the renderer pulls in the widgets' layer, which import twyn_widgets
+        # must not load; only a notebook asking for HTML pays for it.
+        from .widgets._render import result_html
+
+        return result_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The metrics as a tidy long pandas DataFrame, one row per group, step and metric.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Exactly the columns ``simulation_id``, ``group``, ``step``, ``metric``, ``kind``
+            (``"variable"`` or ``"action"``) and ``value``; see :meth:`Metrics.to_frame`.
+            ``pd.concat([r.to_frame() for r in results])`` stacks several runs.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (``pip install 'twyn-widgets[pandas]'``).
+
+        Examples
+        --------
+        >>> df = result.to_frame()                                           # doctest: +SKIP
+        >>> df[df.metric == "churn"].pivot(index="step", columns="group", values="value")
+        ... # doctest: +SKIP
+        """
+        return self.metrics.to_frame(simulation_id=self.id)
 
     @property
     def agent_groups(self) -> list[Mapping[str, Any]]:
