@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._connect import connect, set_default_client
+from ._frames import compare, final_values, plot_metric
+from ._keys import APIKey
 from ._version import __version__
 from .client import TwynClient
 from .errors import (
@@ -52,6 +54,7 @@ from .models import (
 
 __all__ = [
     "APIError",
+    "APIKey",
     "Analysis",
     "AuthenticationError",
     "Backoff",
@@ -78,6 +81,7 @@ __all__ = [
     "Simulation",
     "SimulationBoard",
     "SimulationFailed",
+    "SimulationLauncher",
     "SimulationResult",
     "SimulationWatcher",
     "Status",
@@ -88,8 +92,11 @@ __all__ = [
     "WaitTimeout",
     "Watch",
     "__version__",
+    "compare",
     "connect",
+    "final_values",
     "load_ipython_extension",
+    "plot_metric",
     "set_default_client",
 ]
 
@@ -97,6 +104,7 @@ __all__ = [
 _LAZY = {
     "SimulationWatcher": "twyn_widgets.widgets",
     "SimulationBoard": "twyn_widgets.widgets",
+    "SimulationLauncher": "twyn_widgets.widgets",
     "Watch": "twyn_widgets.polling",
     "Fixed": "twyn_widgets.polling",
     "Backoff": "twyn_widgets.polling",

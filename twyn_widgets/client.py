@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import errors
+from ._keys import APIKey
 from .models import RateLimit, Scenario, Simulation, SimulationPage, SimulationResult
 from .transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from .polling.schedules import Schedule
     from .polling.watch import Watch
 
-__all__ = ["DEFAULT_BASE_URL", "SimulationRef", "TwynClient", "simulation_id"]
+__all__ = ["DEFAULT_BASE_URL", "APIKey", "SimulationRef", "TwynClient", "simulation_id"]
 
 DEFAULT_BASE_URL = "https://api.twyn.it/v1"
 
@@ -403,13 +404,100 @@ class TwynClient:
 
     # -- keys -------------------------------------------------------------------------------------
 
-    def list_keys(self) -> list[dict[str, Any]]:
+    def create_key(
+        self,
+        name: str,
+        *,
+        rate_limit: int | None = None,
+        expires_in_days: int | None = None,
+    ) -> APIKey:
+        """``POST /v1/keys``: a new key for your tenant, usable at once.
+
+        Parameters
+        ----------
+        name
+            What the key is for (``"Development Server"``).
+        rate_limit
+            Requests per hour allowed; the server's default when ``None``.
+        expires_in_days
+            Days until it expires; never when ``None``.
+
+        Returns
+        -------
+        APIKey
+            The new key; its ``api_key`` holds the secret, which the API shows only this
+            once (masked in ``repr``: read the attribute to store it).
+
+        Raises
+        ------
+        ValidationError
+            The server refused a field (an empty name, a limit out of range).
+
+        Notes
+        -----
+        Not idempotent: each call makes one more key.
+        """
+        body: dict[str, Any] = {"name": name}
+        body.update(_present(rate_limit=rate_limit, expires_in_days=expires_in_days))
+        data = self._call("POST", "/keys", body=body)
+        return APIKey.from_json(self._object(data, "create key"))
+
+    def get_key(self, key_id: str) -> APIKey:
+        """``GET /v1/keys/{key_id}``: one key's details and usage (never its secret).
+
+        Raises
+        ------
+        InvalidIdError
+            ``key_id`` is not a plain id (refused before any request).
+        NotFound
+            No such key for your tenant.
+        """
+        kid = _check_id(key_id, "key id")
+        data = self._call("GET", f"/keys/{quote(kid, safe='')}")
+        return APIKey.from_json(self._object(data, f"key {kid}"))
+
+    def update_key(
+        self, key_id: str, *, name: str | None = None, is_active: bool | None = None
+    ) -> APIKey:
+        """``PATCH /v1/keys/{key_id}``: rename a key, or disable / re-enable it.
+
+        Disabling (``is_active=False``) is preferred over deleting: the usage history stays
+        and the key can be enabled again. Fields left ``None`` are kept.
+
+        Raises
+        ------
+        InvalidIdError
+            ``key_id`` is not a plain id (refused before any request).
+        NotFound
+            No such key for your tenant.
+        ValidationError
+            The server refused a field (an empty name).
+        """
+        kid = _check_id(key_id, "key id")
+        body = _present(name=name, is_active=is_active)
+        data = self._call("PATCH", f"/keys/{quote(kid, safe='')}", body=body)
+        return APIKey.from_json(self._object(data, f"key {kid}"))
+
+    def delete_key(self, key_id: str) -> None:
+        """``DELETE /v1/keys/{key_id}``: revoke a key permanently (see :meth:`update_key`).
+
+        Raises
+        ------
+        InvalidIdError
+            ``key_id`` is not a plain id (refused before any request).
+        NotFound
+            No such key for your tenant.
+        """
+        kid = _check_id(key_id, "key id")
+        self._call("DELETE", f"/keys/{quote(kid, safe='')}")
+
+    def list_keys(self) -> list[APIKey]:
         """``GET /v1/keys``: the tenant's keys (never their secrets). Also a cheap key check."""
         data = self._object(self._call("GET", "/keys"), "key list")
         keys = data.get("keys")
         if not isinstance(keys, list):
             raise errors.ProtocolError("key list: required field 'keys' is missing")
-        return [dict(self._object(k, "key")) for k in keys]
+        return [APIKey.from_json(self._object(k, "key")) for k in keys]
 
     # -- watching -------------------------------------------------------------------------------
 

@@ -217,7 +217,7 @@ def _short(text: str, limit: int) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def one_line_repr(name: str, **parts: object) -> str:
+def one_line_repr(kind: str, /, **parts: object) -> str:
     """``Name(a=1, b='x')`` on one line of at most :data:`REPR_LIMIT` characters.
 
     Strings are shown with ``repr`` (so a newline shows as ``\\n``), ids cut to 40 characters
@@ -230,7 +230,7 @@ def one_line_repr(name: str, **parts: object) -> str:
         if isinstance(value, str):
             value = _short(value, 40 if key == "id" else 50)
         shown.append(f"{key}={value}")
-    text = f"{name}({', '.join(shown)})"
+    text = f"{kind}({', '.join(shown)})"
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 2] + "…)"
 
 

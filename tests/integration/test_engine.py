@@ -156,7 +156,7 @@ def test_terminal_errors_mid_watch_end_it_at_once(
     if action == "delete":
         emu.delete_simulation(sim.id)
     else:
-        key_id = client.list_keys()[0]["key_id"]
+        key_id = client.list_keys()[0].key_id
         client._call("PATCH", f"/keys/{key_id}", body={"is_active": False})
     with pytest.raises(error):
         watch.result(20)

@@ -192,7 +192,7 @@ def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
     _, key = emu60.new_tenant(f"matrix-{fault}-{phase}")
     client = TwynClient(key, emu60.base_url, time_scale=1 / SPEED)
     sim = client.create_simulation(f"matrix {fault} in {phase}")
-    key_id = client.list_keys()[0]["key_id"]
+    key_id = client.list_keys()[0].key_id
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
     assert watch is not None

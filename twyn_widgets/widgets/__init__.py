@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .board import SimulationBoard
+from .launcher import SimulationLauncher
 from .watcher import SimulationWatcher
 
-__all__ = ["SimulationBoard", "SimulationWatcher"]
+__all__ = ["SimulationBoard", "SimulationLauncher", "SimulationWatcher"]
