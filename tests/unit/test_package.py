@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_import_is_light_and_never_loads_the_emulator_stack() -> None:
     code = (
         "import sys, twyn_widgets\n"
-        "names = ('fastapi', 'uvicorn', 'starlette', 'ipywidgets')\n"
+        "names = ('fastapi', 'uvicorn', 'starlette', 'ipywidgets', 'pandas', 'matplotlib')\n"
         "heavy = [m for m in names if m in sys.modules]\n"
         "print(heavy)\n"
     )
@@ -86,6 +86,58 @@ def test_emulator_without_its_extra_names_the_extra() -> None:
     assert out.returncode == 0, out.stderr
     assert "pip install 'twyn-widgets[emulator]'" in out.stdout
     assert "fastapi" in out.stdout
+
+
+def run_without(module: str, code: str) -> str:
+    """Run ``code`` in a fresh interpreter where ``module`` cannot be imported; its output."""
+    script = f"import sys\nsys.modules[{module!r}] = None\n{code}"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+FRAMES = (
+    "import twyn_widgets as tw\n"
+    "from tests.docs_examples import RESULTS\n"
+    "result = tw.SimulationResult.from_json(RESULTS)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "call", ["result.to_frame()", "result.metrics.to_frame()", "tw.compare([result])"]
+)
+def test_frames_without_pandas_name_the_extra(call: str) -> None:
+    code = f"{FRAMES}try:\n    {call}\nexcept ImportError as exc:\n    print(exc)\n"
+    out = run_without("pandas", code)
+    assert "pip install 'twyn-widgets[pandas]'" in out
+    assert "needs pandas" in out
+
+
+def test_final_values_and_reprs_need_no_pandas() -> None:
+    code = f"{FRAMES}print(tw.final_values([result]))\nprint(repr(result))\n"
+    out = run_without("pandas", code)
+    assert "'customers/churn': 0.05" in out
+    assert out.splitlines()[1].startswith("SimulationResult(id=")
+
+
+def test_plot_metric_without_matplotlib_names_the_extra() -> None:
+    code = (
+        f"{FRAMES}try:\n    tw.plot_metric([result], 'customers/churn')\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    out = run_without("matplotlib", code)
+    assert "pip install 'twyn-widgets[notebooks]'" in out
+    assert "matplotlib" in out
+
+
+def test_pandas_is_an_extra_inside_the_notebooks_and_test_extras() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    core = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "pandas" not in core
+    assert re.search(r'^pandas = \[\s*"pandas>=', text, re.MULTILINE)
+    for extra in ("notebooks", "test"):
+        block = text.split(f"{extra} = [", 1)[1].split("]\n", 1)[0]
+        assert re.search(r'"twyn-widgets\[[a-z,]*pandas[a-z,]*\]"', block), extra
 
 
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:

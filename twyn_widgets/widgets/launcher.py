@@ -211,5 +211,7 @@ def _describe(exc: BaseException) -> tuple[str, list[str]]:
         return str(exc), []
     if isinstance(exc, ValidationError):
         details = [f"{where}: {message}" for where, message in exc.errors]
-        return f"The server refused the simulation ({exc}).", details
+        if details:
+            return f"The server refused the simulation (HTTP {exc.status_code}):", details
+        return f"The server refused the simulation ({exc}).", []
     return f"Could not create the simulation: {type(exc).__name__}: {exc}", []
