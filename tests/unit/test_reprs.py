@@ -10,7 +10,7 @@ import pytest
 
 import twyn_widgets as tw
 from tests.docs_examples import COMPLETED_STATES, CREATED, RESULTS
-from twyn_widgets.models import REPR_LIMIT
+from twyn_widgets.models import REPR_LIMIT, one_line_repr
 
 LONG = "A very long title\nwith a newline " * 300
 
@@ -79,3 +79,11 @@ def test_simulation_repr_names_status_phase_and_counts_but_not_its_client() -> N
 def test_a_long_title_is_cut_with_an_ellipsis() -> None:
     text = repr(tw.SimulationResult.from_json(dict(RESULTS, title=LONG)))
     assert "title='A very long title\\nwith a newline A very long titl…'" in text
+
+
+def test_many_long_parts_are_still_cut_to_the_limit() -> None:
+    text = one_line_repr("Thing", **{f"part{i}": "v" * 50 for i in range(10)})
+    assert len(text) == REPR_LIMIT
+    assert text.startswith("Thing(part0='vvv")
+    assert text.endswith("…)")
+    assert one_line_repr("Thing", a=1, b=None, c="x") == "Thing(a=1, c='x')"
