@@ -37,6 +37,7 @@ from .errors import (
     TwynError,
     ValidationError,
     WaitTimeout,
+    WatchStopped,
 )
 from .models import (
     Analysis,
@@ -87,6 +88,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "Watch",
+    "WatchStopped",
     "__version__",
     "connect",
     "load_ipython_extension",
