@@ -1,43 +1,31 @@
 """Routes: ``/_emulator/...``, the emulator's own control API (not part of the Twyn API).
 
 Tests, notebooks and benchmarks use it to inject faults, read traffic counters, change rate
-limits, add tenants and steer simulations. It needs no API key and answers only clients on
-the loopback interface.
+limits, add tenants, re-enable keys and steer simulations. It needs no API key; instead
+:class:`~.control_guard.ControlGuard` lets through only loopback clients that send the
+instance's control token and JSON. Its routes are described in their own OpenAPI document
+(``/_emulator/openapi.json``), not in the API's.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from .context import Ctx
 from .errors import ApiError, not_found
 from .faults import FaultKind
-from .views import simulation_view
+from .views import key_info_view, simulation_view
 
 CONTROL_TAG = "emulator control (not part of the Twyn API)"
 
 JSON = dict[str, Any]
 
 
-def loopback_only(request: Request) -> None:
-    """FastAPI dependency: refuse control calls that do not come from this machine."""
-    host = request.client.host if request.client is not None else ""
-    if host == "testclient":
-        return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
-    raise ApiError(403, {"detail": "The emulator control API only answers loopback clients"})
-
-
-router = APIRouter(prefix="/_emulator", tags=[CONTROL_TAG], dependencies=[Depends(loopback_only)])
+router = APIRouter(prefix="/_emulator", tags=[CONTROL_TAG])
 
 
 class FaultRequest(BaseModel):
@@ -67,6 +55,12 @@ class RateLimitRequest(BaseModel):
         gt=0,
         description="Real seconds (default: one emulated hour, i.e. 3600 / speed seconds)",
     )
+
+
+class KeyRequest(BaseModel):
+    """One key, named by its secret."""
+
+    api_key: str = Field(max_length=200)
 
 
 class TenantRequest(BaseModel):
@@ -159,6 +153,16 @@ async def set_rate_limit(body: RateLimitRequest, ctx: Ctx) -> JSON:
     key.window = body.window
     ctx.limiter.restart(key)
     return {"key_id": key.key_id, "limit": key.rate_limit, "window": ctx.limiter.window_of(key)}
+
+
+@router.post("/keys/enable", summary="Re-enable a disabled key")
+async def enable_key(body: KeyRequest, ctx: Ctx) -> JSON:
+    """Set a key active again (``PATCH /v1/keys/{id}`` can disable the only key a tenant has)."""
+    key = ctx.state.key_by_secret(body.api_key)
+    if key is None:
+        raise ApiError(404, {"detail": "API key not found"})
+    key.is_active = True
+    return key_info_view(key)
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant")

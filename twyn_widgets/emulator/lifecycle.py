@@ -85,10 +85,14 @@ class Entry:
 
 @dataclass(frozen=True)
 class Failure:
-    """A failure waiting for its phase: where it happens and the ``error_log`` it leaves."""
+    """A failure waiting for its phase: where it happens and the ``error_log`` it leaves.
+
+    ``error_log`` is ``None`` for a canned message, written when the failure is planned so
+    that it names the groups and variables of the config in use at that moment.
+    """
 
     phase: str
-    error_log: str
+    error_log: str | None = None
 
 
 @dataclass
@@ -167,12 +171,20 @@ class Timeline:
         self.entries = self.visible(now)
         return pending
 
-    def extend(self, plan: Plan) -> None:
-        """Append a freshly built plan (its first entry must not be before the last entry)."""
+    def extend(self, plan: Plan, error_log: str | None = None) -> None:
+        """Append a freshly built plan (its first entry must not be before the last entry).
+
+        Parameters
+        ----------
+        plan
+            The plan to append.
+        error_log
+            The message of the plan's failure, if it ends with one.
+        """
         self.entries.extend(plan.entries)
         if plan.failure is not None:
             self.planned_failure = plan.failure
-            self.error_log = plan.failure.error_log
+            self.error_log = error_log or plan.failure.error_log
 
     def fail_now(self, now: float, error_log: str, phase: str | None = None) -> None:
         """Fail immediately: drop the future and append ``FAILED`` at ``now``.
@@ -201,7 +213,7 @@ class Timeline:
         self.error_log = error_log
         self.planned_failure = None
 
-    def fail_when_reached(self, now: float, failure: Failure) -> bool:
+    def fail_when_reached(self, now: float, failure: Failure, error_log: str) -> bool:
         """Make a phase still ahead in the plan fail halfway through it.
 
         Parameters
@@ -209,7 +221,9 @@ class Timeline:
         now
             The present moment; only future ``PROCESSING_*`` entries are considered.
         failure
-            Which phase fails and with what message.
+            Which phase fails.
+        error_log
+            The message it leaves.
 
         Returns
         -------
@@ -225,7 +239,7 @@ class Timeline:
             fail_at = round_ms(entry.at + (end - entry.at) * FAIL_FRACTION)
             self.entries = [*self.entries[: index + 1], Entry(FAILED, fail_at)]
             self.planned_failure = failure
-            self.error_log = failure.error_log
+            self.error_log = error_log
             return True
         return False
 

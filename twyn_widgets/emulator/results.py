@@ -1,0 +1,58 @@
+"""Results bodies, built and encoded off the event loop.
+
+The metrics and the report of the largest allowed config take a noticeable time to compute
+and their JSON a few MB to encode; done on the event loop, that would stall every other
+request (health probes included) meanwhile. They are computed in a worker thread instead,
+from a snapshot taken on the loop: the thread only reads the config, which the store never
+changes in place (a new config replaces the old object), and the cache is written back on
+the loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from . import analysis, metrics
+from .asgi import json_bytes
+from .state import EmulatorState, SimulationRecord
+from .views import results_head
+
+JSON = dict[str, Any]
+
+
+def _build(head: JSON, cached: tuple[JSON, JSON] | None) -> tuple[JSON, JSON, bytes]:
+    """Compute (if not cached) metrics and analysis, and encode the whole body."""
+    config = head["config"]
+    if cached is None:
+        timelines = metrics.generate_metrics(config)
+        report = analysis.generate_analysis(config, timelines)
+    else:
+        timelines, report = cached
+    return timelines, report, json_bytes({**head, "metrics": timelines, "analysis": report})
+
+
+async def results_body(state: EmulatorState, simulation: SimulationRecord) -> bytes:
+    """Return the JSON body of a finished simulation's results (the caller checked it is).
+
+    Parameters
+    ----------
+    state
+        The store.
+    simulation
+        A simulation in COMPLETED_ANALYSIS.
+
+    Returns
+    -------
+    bytes
+        The encoded SimulationResults.
+    """
+    head = results_head(state, simulation, state.clock())
+    config = head["config"]
+    cache = simulation.content_cache
+    cached = (cache[1], cache[2]) if cache is not None and cache[0] is config else None
+    timelines, report, body = await run_in_threadpool(_build, head, cached)
+    if simulation.config is config:
+        simulation.content_cache = (config, timelines, report)
+    return body
