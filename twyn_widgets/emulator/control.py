@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from .context import Ctx
 from .errors import ApiError, not_found
 from .faults import FaultKind
+from .schemas import Text
 from .views import key_info_view, simulation_view
 
 CONTROL_TAG = "emulator control (not part of the Twyn API)"
@@ -38,8 +39,10 @@ class FaultRequest(BaseModel):
     fraction: float | None = Field(
         default=None, gt=0, le=1, description="Fire on each matching request with this probability"
     )
-    path: str | None = Field(default=None, description="Regular expression searched in the path")
-    method: str | None = Field(default=None, description="HTTP method to match")
+    path: Text | None = Field(
+        default=None, max_length=1_000, description="Regular expression searched in the path"
+    )
+    method: Text | None = Field(default=None, max_length=20, description="HTTP method to match")
     delay: float | None = Field(
         default=None, ge=0, description="Seconds: sleep of `slow`, wait of `rate_limited_*`"
     )
@@ -48,8 +51,8 @@ class FaultRequest(BaseModel):
 class RateLimitRequest(BaseModel):
     """New limit and window for one key; a fresh window starts now."""
 
-    api_key: str
-    limit: int = Field(ge=0)
+    api_key: Text = Field(max_length=200)
+    limit: int = Field(ge=0, le=10**9)
     window: float | None = Field(
         default=None,
         gt=0,
@@ -60,26 +63,26 @@ class RateLimitRequest(BaseModel):
 class KeyRequest(BaseModel):
     """One key, named by its secret."""
 
-    api_key: str = Field(max_length=200)
+    api_key: Text = Field(max_length=200)
 
 
 class TenantRequest(BaseModel):
     """A new tenant."""
 
-    name: str | None = None
+    name: Text | None = Field(default=None, max_length=200)
 
 
 class FailRequest(BaseModel):
     """Make a simulation fail now, or when it reaches a phase."""
 
-    error_log: str | None = None
+    error_log: Text | None = Field(default=None, max_length=10_000)
     phase: Literal["architect", "simulator", "analyst"] | None = None
 
 
 class StatusRequest(BaseModel):
     """Report a given status (any string) instead of the real one for a while."""
 
-    status: str = Field(min_length=1)
+    status: Text = Field(min_length=1, max_length=100)
     duration: float | None = Field(default=None, ge=0, description="Seconds (forever if null)")
 
 

@@ -79,6 +79,8 @@ def _valid_json(value: Any) -> Any:
 
 
 _Valid = AfterValidator(_valid_text)
+Text = Annotated[str, _Valid]
+"""Any valid Unicode string (add a ``Field`` for its length)."""
 Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT), _Valid]
 Title = Annotated[str, Field(max_length=MAX_TITLE), _Valid]
 Tag = Annotated[str, Field(max_length=MAX_TAG), _Valid]
