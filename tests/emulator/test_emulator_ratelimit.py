@@ -1,4 +1,4 @@
-"""Rate limiting (ruling R5): per-key fixed windows, headers on every answer, 429 body."""
+"""Rate limiting: per-key fixed windows, headers on every answer, 429 body."""
 
 from __future__ import annotations
 

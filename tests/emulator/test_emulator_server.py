@@ -255,3 +255,57 @@ def test_emulator_imports_nothing_else_from_the_package() -> None:
             if module.startswith("twyn_widgets") and not module.startswith("twyn_widgets.emulator"):
                 offenders.append((path.name, module))
     assert set(offenders) == {("server.py", "twyn_widgets.client")}
+
+
+def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twyn_widgets.emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+
+
+def test_cli_refuses_to_listen_off_loopback_without_allow_remote() -> None:
+    for host in ("0.0.0.0", "::"):
+        done = _cli("--host", host, "--port", "0")
+        assert done.returncode == 2, done.stderr
+        assert "WARNING" in done.stderr
+        assert "reachable from other machines" in done.stderr
+        assert "--allow-remote" in done.stderr
+        assert "API key" not in done.stdout
+
+
+def test_cli_with_allow_remote_warns_and_uses_a_random_key() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twyn_widgets.emulator", "--host", "0.0.0.0", "--port", "0"]
+        + ["--allow-remote", "--seed", "42"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        warning = process.stderr.readline()
+        assert warning.startswith("WARNING: --host 0.0.0.0 is reachable from other machines")
+        lines: dict[str, str] = {}
+        deadline = time.monotonic() + 20
+        while "seed" not in lines and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            name, _, value = line.strip().partition(":")
+            lines.setdefault(name, value.strip())
+        assert "remote" in lines
+        with start(seed=42) as local:
+            assert lines["API key"] != local.api_key
+            assert lines["X-Emulator-Token"] != local.control_token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

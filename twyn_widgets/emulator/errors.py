@@ -24,7 +24,7 @@ INVALID_KEY = "Invalid or missing API key"
 SIMULATION_NOT_COMPLETE = "SIMULATION_NOT_COMPLETE"
 """409 code the docs give for a simulation that is still running."""
 SIMULATION_FAILED = "SIMULATION_FAILED"
-"""409 code for a FAILED simulation (the project's ruling on results of a failed run)."""
+"""409 code for a FAILED simulation: its results, config edits and re-runs all answer it."""
 SIMULATION_COMPLETE = "SIMULATION_COMPLETE"
 """409 code for a change asked of a COMPLETED_ANALYSIS simulation.
 

@@ -7,12 +7,12 @@ moment is the last entry whose time has passed, and ``lifecycle.states`` is the 
 entries whose time has passed. Editing a simulation (new config, Architect re-run, injected
 failure) drops the future part of the schedule and appends a new one.
 
-Pipeline (ruling R2)::
+Pipeline, straight through, each COMPLETED_* lasting about a second::
 
     PENDING -> PROCESSING_CONFIG -> COMPLETED_CONFIG -> PROCESSING_SIMULATION
             -> COMPLETED_SIMULATION -> PROCESSING_ANALYSIS -> COMPLETED_ANALYSIS
 
-with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails (R3).
+with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails, so the phase that failed is the last PROCESSING_* before it.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ PHASE_SECONDS: Mapping[str, tuple[float, float]] = {
     SIMULATOR: (120.0, 240.0),
     ANALYST: (60.0, 120.0),
 }
-"""Documented duration range of each phase at speed 1 (ruling R6)."""
+"""Documented duration range of each phase at speed 1, as the docs give them (Architect 1-2 min, Simulator 2-4, Analyst 1-2)."""
 
 STEP_SECONDS = 1.0
-"""How long PENDING and each COMPLETED_* (except the last) last at speed 1 (ruling R2)."""
+"""How long PENDING and each COMPLETED_* (except the last) last at speed 1: about a second."""
 
 FAIL_FRACTION = 0.5
 """A phase meant to fail does so this far into its drawn duration."""
@@ -191,7 +191,7 @@ class Timeline:
 
         When the simulation is not inside a ``PROCESSING_*`` state, the ``PROCESSING_*`` entry
         of the phase it was about to start is appended first, so that the phase that failed
-        can always be read from the last ``PROCESSING_*`` entry before ``FAILED`` (ruling R3).
+        can always be read from the last ``PROCESSING_*`` entry before ``FAILED``.
 
         Parameters
         ----------

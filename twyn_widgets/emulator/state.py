@@ -47,10 +47,10 @@ from .lifecycle import (
 from .timeutil import Clock, round_ms
 
 DEFAULT_WINDOW = 3600.0
-"""Rate-limit window: a fixed hour per key (ruling R5), of emulated time (divided by speed)."""
+"""Rate-limit window: a fixed hour per key, of emulated time (divided by speed)."""
 
 KEY_PREFIX = "twyn_test_"
-"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits (ruling R7)."""
+"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits, the documented format."""
 
 DAY = 86400.0
 
@@ -335,7 +335,7 @@ class EmulatorState:
         prompt, title, tags, scenario_id, metadata
             As sent by the client; a missing title is generated from the prompt.
         config
-            A user config (``with-config``): the Architect is skipped (ruling R2).
+            A user config (``with-config``): the Architect is skipped and the pipeline starts at COMPLETED_CONFIG.
 
         Returns
         -------

@@ -21,7 +21,7 @@ def simulation_view(state: EmulatorState, simulation: SimulationRecord, now: flo
     """Render a Simulation object as seen at ``now``.
 
     ``error_log`` and ``scenario_id`` are always present: a string on FAILED and null
-    otherwise (ruling R3), and null when the simulation is in no scenario.
+    otherwise, and null when the simulation is in no scenario.
     """
     timeline = simulation.timeline
     status = state.status(simulation, now)
