@@ -46,9 +46,8 @@ def test_docs_page_works_offline(browser: Browser, docs_emulator: Emulator) -> N
         page.locator(".swagger-ui .info .title").wait_for(timeout=20_000)
         title = page.locator(".swagger-ui .info .title").inner_text()
         assert "Twyn API (local emulator)" in title
-        page.locator(".opblock-summary-path", has_text="/v1/simulations/{id}/results").first.wait_for(
-            timeout=20_000
-        )
+        results = page.locator(".opblock-summary-path", has_text="/v1/simulations/{id}/results")
+        results.first.wait_for(timeout=20_000)
         operations = page.locator(".opblock").count()
         assert operations == 18
         assert page.locator(".opblock-summary-path", has_text="/_emulator").count() == 0

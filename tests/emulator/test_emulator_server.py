@@ -281,8 +281,10 @@ def test_cli_refuses_to_listen_off_loopback_without_allow_remote() -> None:
 
 def test_cli_with_allow_remote_warns_and_uses_a_random_key() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "twyn_widgets.emulator", "--host", "0.0.0.0", "--port", "0"]
-        + ["--allow-remote", "--seed", "42"],
+        [
+            *(sys.executable, "-m", "twyn_widgets.emulator"),
+            *("--host", "0.0.0.0", "--port", "0", "--allow-remote", "--seed", "42"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

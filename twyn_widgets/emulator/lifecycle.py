@@ -12,7 +12,8 @@ Pipeline, straight through, each COMPLETED_* lasting about a second::
     PENDING -> PROCESSING_CONFIG -> COMPLETED_CONFIG -> PROCESSING_SIMULATION
             -> COMPLETED_SIMULATION -> PROCESSING_ANALYSIS -> COMPLETED_ANALYSIS
 
-with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails, so the phase that failed is the last PROCESSING_* before it.
+with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails, so the phase that
+failed is the last PROCESSING_* before it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ PHASE_SECONDS: Mapping[str, tuple[float, float]] = {
     SIMULATOR: (120.0, 240.0),
     ANALYST: (60.0, 120.0),
 }
-"""Documented duration range of each phase at speed 1, as the docs give them (Architect 1-2 min, Simulator 2-4, Analyst 1-2)."""
+"""Duration range of each phase at speed 1, as documented: Architect 1-2 min, Simulator 2-4,
+Analyst 1-2."""
 
 STEP_SECONDS = 1.0
 """How long PENDING and each COMPLETED_* (except the last) last at speed 1: about a second."""

@@ -50,7 +50,7 @@ DEFAULT_WINDOW = 3600.0
 """Rate-limit window: a fixed hour per key, of emulated time (divided by speed)."""
 
 KEY_PREFIX = "twyn_test_"
-"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits, the documented format."""
+"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits (documented)."""
 
 DAY = 86400.0
 
@@ -335,7 +335,8 @@ class EmulatorState:
         prompt, title, tags, scenario_id, metadata
             As sent by the client; a missing title is generated from the prompt.
         config
-            A user config (``with-config``): the Architect is skipped and the pipeline starts at COMPLETED_CONFIG.
+            A user config (``with-config``): the Architect is skipped and the pipeline
+            starts at COMPLETED_CONFIG.
 
         Returns
         -------
