@@ -275,6 +275,8 @@ def test_cli_refuses_to_listen_off_loopback_without_allow_remote() -> None:
         assert done.returncode == 2, done.stderr
         assert "WARNING" in done.stderr
         assert "reachable from other machines" in done.stderr
+        # The real addresses, not the wildcard the user typed.
+        assert f"(at {host}," not in done.stderr
         assert "--allow-remote" in done.stderr
         assert "API key" not in done.stdout
 

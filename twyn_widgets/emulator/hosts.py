@@ -14,6 +14,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -69,24 +70,46 @@ def is_loopback_bind(host: str) -> bool:
     return bool(found) and all(is_loopback(str(info[4][0])) for info in found)
 
 
+def _interface_addresses() -> list[str]:
+    """This machine's own addresses: from its host name, and on Linux from ``/proc``."""
+    found: list[str] = []
+    try:
+        found += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)]
+    except OSError:
+        pass
+    try:
+        # Each local IPv4 address appears as "|-- ADDRESS" followed by "/32 host LOCAL".
+        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+    except OSError:
+        lines = []
+    for previous, line in zip(lines, lines[1:]):
+        if line.strip() == "/32 host LOCAL" and "|--" in previous:
+            found.append(previous.split("|--", 1)[1].strip())
+    try:
+        # Columns: address in hex, index, prefix length, scope (00: global), flags, name.
+        rows = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        rows = []
+    for row in rows:
+        fields = row.split()
+        if len(fields) >= 4 and fields[3] == "00":
+            found.append(str(ipaddress.IPv6Address(bytes.fromhex(fields[0]))))
+    return found
+
+
 def reachable_addresses(host: str) -> list[str]:
     """Return the addresses other machines could use to reach a server bound to ``host``.
 
-    For a wildcard bind these are this machine's own non-loopback addresses (as far as its
-    host name resolves); otherwise ``host`` itself.
+    For a wildcard bind these are this machine's own non-loopback addresses, as far as they
+    can be found; otherwise ``host`` itself.
     """
     if host not in WILDCARDS:
         return [host]
     found: list[str] = []
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None)
-    except OSError:
-        infos = []
-    for info in infos:
-        address = str(info[4][0])
+    for address in _interface_addresses():
         if not is_loopback(address) and address not in found:
             found.append(address)
-    return found or [host or "0.0.0.0"]
+    return found or ["every network interface of this machine"]
 
 
 def host_name(value: str) -> str:
