@@ -10,7 +10,9 @@ to every interface (opt-in) also accepts any IP literal.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import itertools
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,16 +75,14 @@ def is_loopback_bind(host: str) -> bool:
 def _interface_addresses() -> list[str]:
     """This machine's own addresses: from its host name, and on Linux from ``/proc``."""
     found: list[str] = []
-    try:
+    with contextlib.suppress(OSError):
         found += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)]
-    except OSError:
-        pass
     try:
         # Each local IPv4 address appears as "|-- ADDRESS" followed by "/32 host LOCAL".
         lines = Path("/proc/net/fib_trie").read_text().splitlines()
     except OSError:
         lines = []
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in itertools.pairwise(lines):
         if line.strip() == "/32 host LOCAL" and "|--" in previous:
             found.append(previous.split("|--", 1)[1].strip())
     try:
