@@ -332,3 +332,15 @@ def test_real_clock_run_at_speed(api: Api) -> None:
     total = stamps[-1] - stamps[0]
     assert (240 + 3) / SPEED - 0.01 <= total <= (480 + 3) / SPEED + 0.01
     assert elapsed < 3.0
+
+
+def test_a_config_given_by_put_is_kept_on_architect_rerun(
+    frozen_api: Api, clock: FakeClock
+) -> None:
+    sim = frozen_api.create("Employees and remote work")
+    clock.advance(122.5)
+    assert frozen_api.put(f"/simulations/{sim['id']}/config", json=CONFIG).status_code == 200
+    response = frozen_api.post(f"/simulations/{sim['id']}/architect", json={})
+    assert response.status_code == 409
+    assert set(response.json()) == {"detail", "status"}
+    assert frozen_api.get(f"/simulations/{sim['id']}/config").json() == CONFIG
