@@ -49,6 +49,7 @@ class Server:
     base_url: str
     api_key: str
     speed: float
+    control_token: str
 
     @property
     def root(self) -> str:
@@ -56,7 +57,12 @@ class Server:
 
     def control(self, method: str, path: str, **body: Any) -> Any:
         resp = requests.request(
-            method, f"{self.root}/_emulator{path}", json=body or None, timeout=30
+            method,
+            f"{self.root}/_emulator{path}",
+            # The control API takes JSON only and needs the instance's token (the CLI prints it).
+            json=body if method in ("POST", "PUT", "PATCH") else None,
+            headers={"X-Emulator-Token": self.control_token},
+            timeout=30,
         )
         resp.raise_for_status()
         return resp.json() if resp.content else None
@@ -81,16 +87,19 @@ def start_server(speed: float) -> Server:
     )
     assert proc.stdout is not None
     text = ""
-    while not (re.search(r"http://\S+/v1", text) and re.search(r"twyn_test_[0-9a-f]{64}", text)):
+    token_line = re.compile(r"X-Emulator-Token: (\S+)")
+    while not (re.search(r"http://\S+/v1", text) and token_line.search(text)):
         line = proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"emulator did not start: {text}")
+            raise RuntimeError("emulator did not start")
         text += line
     url = re.search(r"http://\S+/v1", text)
     key = re.search(r"twyn_test_[0-9a-f]{64}", text)
+    token = token_line.search(text)
     assert url is not None
     assert key is not None
-    return Server(proc, url.group(0), key.group(0), speed)
+    assert token is not None
+    return Server(proc, url.group(0), key.group(0), speed, token.group(1))
 
 
 # -- the docs' loops, as published (sleeps scaled) ------------------------------------------------

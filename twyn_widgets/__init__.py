@@ -39,6 +39,7 @@ from .errors import (
     TwynError,
     ValidationError,
     WaitTimeout,
+    WatchStopped,
 )
 from .models import (
     Analysis,
@@ -91,6 +92,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "Watch",
+    "WatchStopped",
     "__version__",
     "compare",
     "connect",

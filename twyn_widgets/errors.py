@@ -22,13 +22,15 @@ Every failure the package reports is a :class:`TwynError`; foreign exceptions (`
     │   ├── RateLimited             429 (``retry_after`` from the body or a ``Retry-After`` header)
     │   └── ServerError             5xx
     ├── SimulationFailed            the simulation reached FAILED (``error_log``, ``phase``)
-    └── WaitTimeout                 a wait passed its timeout; also a built-in ``TimeoutError``
+    ├── WaitTimeout                 a wait passed its timeout; also a built-in ``TimeoutError``
+    └── WatchStopped                the watch was stopped; also a ``CancelledError`` (futures)
 
 Messages never contain the API key: the transport scrubs it from every server string.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,6 +55,7 @@ __all__ = [
     "TwynError",
     "ValidationError",
     "WaitTimeout",
+    "WatchStopped",
     "is_transient",
 ]
 
@@ -234,6 +237,15 @@ class SimulationFailed(TwynError):
 
 class WaitTimeout(TwynError, TimeoutError):
     """A wait passed its timeout before the simulation finished (it may still be running)."""
+
+
+class WatchStopped(TwynError, concurrent.futures.CancelledError):
+    """The watch was stopped (Stop button, ``stop()``, an interrupt); the simulation itself keeps
+    running on the server, since the API has no cancel.
+
+    Also a ``concurrent.futures.CancelledError``, so code that expects a cancelled future's
+    error keeps working.
+    """
 
 
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})

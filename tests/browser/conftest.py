@@ -110,12 +110,17 @@ def lab_server_factory(
     def factory(
         env: Mapping[str, str] | None = None,
         notebook_dirs: Sequence[Path] = (NOTEBOOKS_DIR,),
+        theme: str = "light",
     ) -> LabServer:
-        key = (frozenset((env or {}).items()), tuple(Path(d).resolve() for d in notebook_dirs))
+        key = (
+            frozenset((env or {}).items()),
+            tuple(Path(d).resolve() for d in notebook_dirs),
+            theme,
+        )
         server = servers.get(key)
         if server is None or server.proc.poll() is not None:
             base = tmp_path_factory.mktemp("lab")
-            server = start_lab_server(base, env=env, notebook_dirs=key[1])
+            server = start_lab_server(base, env=env, notebook_dirs=key[1], theme=theme)
             servers[key] = server
         return server
 

@@ -227,12 +227,16 @@ LabServerFactory = Callable[..., LabServer]
 _NOTIFICATION_SETTINGS = {"fetchNews": "false", "checkForUpdates": False}
 
 
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+
 def start_lab_server(
     base_dir: Path,
     *,
     env: Mapping[str, str] | None = None,
     notebook_dirs: Sequence[Path] = (NOTEBOOKS_DIR,),
     startup_timeout: float = 90.0,
+    theme: str = "light",
 ) -> LabServer:
     """Start ``sys.executable -m jupyterlab`` on a free port and wait until it answers.
 
@@ -247,6 +251,8 @@ def start_lab_server(
         Where :meth:`LabServer.add_notebook` looks up notebooks by name.
     startup_timeout
         Seconds to wait for ``/api/status``.
+    theme
+        ``"light"`` or ``"dark"``: the JupyterLab theme of every page (also Notebook 7's).
     """
     root_dir = base_dir / "root"
     settings_dir = base_dir / "settings"
@@ -260,6 +266,9 @@ def start_lab_server(
     notification.mkdir(parents=True, exist_ok=True)
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps(_NOTIFICATION_SETTINGS), encoding="utf-8"
+    )
+    (notification / "themes.jupyterlab-settings").write_text(
+        json.dumps({"theme": THEMES[theme]}), encoding="utf-8"
     )
 
     token = secrets.token_hex(24)
@@ -473,13 +482,15 @@ class Record(TypedDict):
 
 
 _RECORDER_JS = """
-([selectors, widthNames]) => {
+([selectors, widthNames, classNames]) => {
   if (window.__twynRecorder) window.__twynRecorder.observer.disconnect();
   const records = [];
   const last = {};
   const widths = new Set(widthNames);
+  const classes = new Set(classNames);
   const valueOf = (name, el) =>
-    el.classList.contains('progress-bar') || widths.has(name)
+    classes.has(name) ? el.className
+    : el.classList.contains('progress-bar') || widths.has(name)
       ? el.style.width : el.textContent.trim();
   const sample = () => {
     const t = performance.now();
@@ -506,16 +517,21 @@ _RECORDER_JS = """
 
 
 def install_recorder(
-    page: Page, selectors: Mapping[str, str], *, widths: Collection[str] = ()
+    page: Page,
+    selectors: Mapping[str, str],
+    *,
+    widths: Collection[str] = (),
+    classes: Collection[str] = (),
 ) -> None:
     """Record every change of the elements matched by ``selectors`` (install BEFORE running).
 
     ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar``, or
     matched by a name in ``widths`` (e.g. a bar drawn in an HTML widget), the recorded value is
-    its ``style.width`` (e.g. ``"40%"``), for any other its trimmed text. A record is added only
-    when a value differs from the last one seen for the same match.
+    its ``style.width`` (e.g. ``"40%"``); for a name in ``classes``, its ``className``; for any
+    other its trimmed text. A record is added only when a value differs from the last one seen
+    for the same match.
     """
-    page.evaluate(_RECORDER_JS, [dict(selectors), list(widths)])
+    page.evaluate(_RECORDER_JS, [dict(selectors), list(widths), list(classes)])
 
 
 def read_records(page: Page) -> list[Record]:
@@ -711,3 +727,80 @@ def assert_no_script_ran(page: Page, dialogs: Sequence[str]) -> None:
     calls = script_calls(page)
     assert not dialogs, f"a dialog opened: {dialogs!r}"
     assert not calls, f"an injected script ran: {calls!r}"
+
+
+# --------------------------------------------------------------------------------------------
+# Contrast (WCAG 2)
+
+_CONTRAST_JS = """
+(selector) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a),
+    g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a),
+    a: 1,
+  });
+  const background = (el) => {
+    const layers = [];
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+      const c = parse(getComputedStyle(node).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let bg = {r: 255, g: 255, b: 255, a: 1};  // the canvas under everything
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg;
+  };
+  const lum = (c) => {
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const out = [];
+  for (const root of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const text = t.textContent.trim();
+      const el = t.parentElement;
+      if (!text || !el || !el.getClientRects().length) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      const isSvg = el instanceof SVGElement;
+      let fg = parse(isSvg ? style.fill : style.color);
+      if (!fg) continue;
+      const bg = background(el);
+      fg = over(fg, bg);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      out.push({text: text.slice(0, 60), ratio: (hi + 0.05) / (lo + 0.05),
+                color: style.color, tag: el.tagName});
+    }
+  }
+  return out;
+}
+"""
+
+
+class Contrast(TypedDict):
+    """One visible text: its first 60 characters, its contrast ratio, its colour and tag."""
+
+    text: str
+    ratio: float
+    color: str
+    tag: str
+
+
+def text_contrasts(page: Page, selector: str) -> list[Contrast]:
+    """The WCAG contrast of every visible text inside the elements matched by ``selector``.
+
+    The text's colour (``fill`` for SVG text) over the first opaque background up its
+    ancestors, translucent layers blended on the way.
+    """
+    found: list[Contrast] = page.evaluate(_CONTRAST_JS, selector)
+    return found

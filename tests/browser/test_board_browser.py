@@ -62,10 +62,13 @@ def test_board_rows_move_then_count_four_done_one_failed(
     expected = ["succeeded"] * 5
     expected[FAILING_ROW] = "failed"
     assert states == expected
-    outcomes = ["done"] * 5
-    outcomes[FAILING_ROW] = "failed"
-    assert texts(page, ROW_OUTCOME) == outcomes
-    assert texts(page, f"{ROW} .twyn-row-title") == [f"Board run {i}" for i in range(1, 6)]
+    outcomes = texts(page, ROW_OUTCOME)
+    assert [o for i, o in enumerate(outcomes) if i != FAILING_ROW] == ["done"] * 4
+    # A failed row says so, with its phase and its error_log.
+    assert outcomes[FAILING_ROW].startswith("failed in the Analyst"), outcomes
+    log = page.locator(f"{ROW} .twyn-row-error").inner_text()
+    assert len(log) > 10, log
+    assert texts(page, f"{ROW} .twyn-row-name") == [f"Board run {i}" for i in range(1, 6)]
     expect(page.locator(STOP_ALL)).to_have_count(0)
 
     records = read_records(page)

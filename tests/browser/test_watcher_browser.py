@@ -54,6 +54,10 @@ PHASES = ("Architect, 1 of 3", "Simulator, 2 of 3", "Analyst, 3 of 3")
 ELAPSED_TEXT = re.compile(r"elapsed (\d+ s|\d+:\d\d(:\d\d)?)")
 SUCCESS_BAR = re.compile(r"\bprogress-bar-success\b")
 DANGER_BAR = re.compile(r"\bprogress-bar-danger\b")
+#: Once ended, the live view is replaced by static HTML with its own bar and percentage.
+STATIC = f"{WATCHER}.twyn-static"
+STATIC_BAR = f"{STATIC} .twyn-static-bar"
+STATIC_PERCENT = f"{STATIC} .twyn-static-percent"
 
 #: How long a watcher at 60x may take to end: a run lasts 4-8 s, plus the kernel's start.
 END_TIMEOUT = 30_000
@@ -93,6 +97,11 @@ def assert_succeeded(page: Page, index: int = 0) -> None:
     )
 
 
+def bar_classes(records: list[Record]) -> list[str]:
+    """Every class list the live bar had, in order (recorded under the name ``barclass``)."""
+    return changes(record_values(records, "barclass"))
+
+
 def bar_percents(records: list[Record], name: str = "bar", index: int = 0) -> list[float]:
     return [p for p in map(percent, record_values(records, name, index)) if p is not None]
 
@@ -107,13 +116,13 @@ def first_time(records: list[Record], name: str, index: int, predicate: str) -> 
 
 
 def assert_saved_summary(page: Page, marker: str) -> str:
-    """The display was updated with a static ``text/html`` face (what a saved notebook shows)
-    next to the widget view; return that HTML."""
+    """The display was replaced by a static ``text/html`` face (what a saved notebook shows),
+    with no widget view left in it; return that HTML."""
     outputs = wait_for_output_data(page, "text/html", "twyn-static", timeout=10_000)
     bundles = [o["data"] for outs in outputs for o in outs if "text/html" in o.get("data", {})]
     assert len(bundles) == 1, bundles
     data = bundles[0]
-    assert "application/vnd.jupyter.widget-view+json" in data, sorted(data)
+    assert "application/vnd.jupyter.widget-view+json" not in data, sorted(data)
     html = data["text/html"]
     html = "".join(html) if isinstance(html, list) else html
     assert marker in html, html
@@ -137,12 +146,14 @@ def test_watcher_updates_live_then_shows_the_result(
             "elapsed": ELAPSED,
             "outcome": OUTCOME,
             "prompt": INPUT_PROMPT,
+            "barclass": BAR,
         },
+        classes=("barclass",),
     )
     run_all(page)
     wait_until_ended(page)
     assert_succeeded(page)
-    # The ticker's last step: the display gets its static face too; the widget stays.
+    # The ticker's last step: the live view is replaced by its static face.
     assert_saved_summary(page, 'class="twyn-summary"')
 
     records = read_records(page)
@@ -170,13 +181,14 @@ def test_watcher_updates_live_then_shows_the_result(
     assert full is not None
     assert cell_done < full - 1_000, (cell_done, full)
 
-    # The end state (expect retries: the display update re-renders the view once).
+    # The live bar turned green before the static face took its place.
+    assert SUCCESS_BAR.search(bar_classes(records)[-1]), bar_classes(records)
+    # The end state, static now.
     expect(page.locator(OUTCOME)).to_have_text("done")
     expect(page.locator(STATUS)).to_have_text("COMPLETED_ANALYSIS")
-    bar = page.locator(BAR)
-    expect(bar).to_have_class(SUCCESS_BAR)
-    expect(bar).to_have_attribute("style", re.compile(r"width: 100%"))
-    expect(page.locator(BAR_LABEL)).to_have_text("100%")
+    expect(page.locator(STATIC)).to_have_attribute("data-state", "succeeded")
+    expect(page.locator(STATIC_BAR)).to_have_attribute("style", re.compile(r"width:\s*100(\.0)?%"))
+    expect(page.locator(STATIC_PERCENT)).to_have_text("100%")
     expect(page.locator(f"{RESULT} .twyn-summary")).to_have_text(re.compile(r"\w{3,}"))
     assert page.locator(f"{RESULT} .twyn-chart svg").count() >= 1
     expect(page.locator(f"{RESULT} .twyn-chart svg").first).to_be_visible()
@@ -190,7 +202,7 @@ def test_failed_simulation_shows_the_phase_and_error_log_with_a_red_bar(
     page: Page, lab_server: LabServer, dialogs: list[str]
 ) -> None:
     open_notebook(page, lab_server, "watcher_failure.ipynb")
-    install_recorder(page, {"bar": BAR, "outcome": OUTCOME})
+    install_recorder(page, {"bar": BAR, "outcome": OUTCOME, "barclass": BAR}, classes=("barclass",))
     run_all(page)
     wait_until_ended(page)
     assert_saved_summary(page, 'class="twyn-failure"')
@@ -204,14 +216,17 @@ def test_failed_simulation_shows_the_phase_and_error_log_with_a_red_bar(
     expect(page.locator(STATUS)).to_have_text("FAILED")
     expect(page.locator(PHASE)).to_have_text("Simulator, 2 of 3")
 
-    # The bar stays, red, at the progress it had reached (not reset, not full).
-    bar = page.locator(BAR)
-    expect(bar).to_have_class(DANGER_BAR)
+    # The live bar turned red, and the static face keeps it at the progress it had reached
+    # (not reset, not full).
+    records = read_records(page)
+    assert DANGER_BAR.search(bar_classes(records)[-1]), bar_classes(records)
+    expect(page.locator(STATIC)).to_have_attribute("data-state", "failed")
+    bar = page.locator(STATIC_BAR)
     expect(bar).to_be_visible()
     final = percent(bar.evaluate("(el) => el.style.width"))
     assert final is not None
     assert 0 < final < 100, final
-    widths = bar_percents(read_records(page))
+    widths = bar_percents(records)
     assert len(set(widths)) >= 2, widths  # it moved before failing
     # On FAILED the bar is re-estimated at the failure time, a little earlier than the last
     # live render: it may step back slightly at the end, never much.
@@ -248,6 +263,12 @@ def test_markup_in_titles_and_config_names_shows_as_text(
     assert "<img src=x onerror=alert(3)>" in chart, chart
     assert "<script>window.__twynXss=true</script>" in chart, chart
     assert "<img src=y onerror=alert(4)>" in chart, chart
+    # The Analyst's report (markdown) names the same groups: text there too, once unfolded.
+    report = page.locator(f"{WATCHER} .twyn-report").nth(2)
+    report.locator("summary").click()
+    body = report.locator(".twyn-report-body").inner_text()
+    assert "<b>customers</b>" in body, body
+    assert "<img src=x onerror=alert(3)>" in body, body
 
     # Nothing was turned into markup, nothing ran, nothing was fetched.
     assert page.locator(f"{WATCHER} img, {WATCHER} script").count() == 0
@@ -267,7 +288,17 @@ def test_twyn_wait_shows_a_live_watcher_while_its_cell_blocks(
 ) -> None:
     open_notebook(page, lab_server, "magic_wait.ipynb")
     # Code cells: 0 %load_ext, 1 create, 2 `res = %twyn_wait $sid`, 3 print.
-    install_recorder(page, {"bar": BAR, "prompt": INPUT_PROMPT, "outcome": OUTCOME})
+    install_recorder(
+        page,
+        {
+            "bar": BAR,
+            "prompt": INPUT_PROMPT,
+            "outcome": OUTCOME,
+            "barclass": BAR,
+            "static": f"{STATIC} .twyn-status",
+        },
+        classes=("barclass",),
+    )
     run_all(page)
     wait_for_text(page, OUTPUT_TEXT, "summary:", timeout=END_TIMEOUT)
 
@@ -289,15 +320,20 @@ def test_twyn_wait_shows_a_live_watcher_while_its_cell_blocks(
     outcomes = [r for r in records if r["name"] == "outcome" and r["t"] < cell_end]
     assert any(r["value"] == "running" for r in outcomes), outcomes
 
+    # The magic returned only once the page showed the end: the static outcome was there
+    # before its cell's prompt left "[*]:".
+    shown = first_time(records, "static", 0, "COMPLETED_ANALYSIS")
+    assert shown is not None, record_values(records, "static")
+    assert shown < cell_end, (shown, cell_end)
     # The cell returned the result; the next cell used it.
     (line,) = [t for t in output_texts(page) if "summary:" in t]
     summary = line.split("summary:", 1)[1].strip()
     assert len(summary) > 20, line
-    # The widget catches up on its next refreshes (the result view comes a second later).
     wait_until_ended(page, timeout=5_000)
     assert_succeeded(page)
     expect(page.locator(f"{RESULT} .twyn-summary")).to_have_text(summary)
-    expect(page.locator(BAR)).to_have_class(SUCCESS_BAR)
+    expect(page.locator(STATIC)).to_have_attribute("data-state", "succeeded")
+    assert SUCCESS_BAR.search(bar_classes(records)[-1]), bar_classes(records)
     assert_no_script_ran(page, dialogs)
 
 
@@ -312,13 +348,13 @@ def test_watcher_on_the_embedded_emulator_gets_its_result(
         env={**package_env(), "TWYN_API_KEY": "", "TWYN_EMULATOR_SPEED": "60"}
     )
     open_notebook(page, server, "watcher_live.ipynb")
-    install_recorder(page, {"bar": BAR})
+    install_recorder(page, {"bar": BAR, "barclass": BAR}, classes=("barclass",))
     run_all(page)
     wait_for_text(page, OUTPUT_TEXT, "using a local Twyn emulator")
     wait_until_ended(page)
 
     assert_succeeded(page)
     expect(page.locator(OUTCOME)).to_have_text("done")
-    expect(page.locator(BAR)).to_have_class(SUCCESS_BAR)
+    expect(page.locator(STATIC)).to_have_attribute("data-state", "succeeded")
     assert len(set(bar_percents(read_records(page)))) >= 4
     assert_no_script_ran(page, dialogs)

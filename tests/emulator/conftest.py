@@ -39,6 +39,17 @@ class FakeClock:
             self.now += seconds
 
 
+def control(emulator: Emulator, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """Call the control API over HTTP with the instance's token, as its helpers do."""
+    headers = {"X-Emulator-Token": emulator.control_token, **kwargs.pop("headers", {})}
+    kwargs.setdefault("timeout", 10)
+    if method in ("POST", "PUT", "PATCH") and "json" not in kwargs and "data" not in kwargs:
+        kwargs["json"] = {}
+    return requests.request(
+        method, f"{emulator.root_url}/_emulator/{path}", headers=headers, **kwargs
+    )
+
+
 class Api:
     """A tiny HTTP helper bound to one emulator and one API key (one connection pool)."""
 

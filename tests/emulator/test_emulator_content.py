@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,11 +136,45 @@ def test_titles_have_at_most_five_words(prompt: str) -> None:
 
 
 def test_failure_messages_follow_the_documented_causes() -> None:
+    config = content.generate_config("prompt")
     for phase in PHASES:
-        message = content.error_log_for(phase, "prompt")
+        message = content.error_log_for(phase, "prompt", config)
         assert message.lower().startswith(phase)
-        assert message == content.error_log_for(phase, "prompt")
+        assert message == content.error_log_for(phase, "prompt", config)
     assert content.fail_markers("a [fail:Simulator] b [fail:analyst]") == ["simulator", "analyst"]
+
+
+def _quoted_names(message: str) -> set[str]:
+    return set(re.findall(r"'([^']+)'", message))
+
+
+@pytest.mark.parametrize("prompt", [*PROMPTS, "Remote work and wages", "EV transit fares"])
+def test_failure_messages_name_the_configs_own_groups_and_variables(prompt: str) -> None:
+    config = content.generate_config(prompt)
+    known = {group["id"] for group in config["agent_groups"]}
+    for group in config["agent_groups"]:
+        known |= set(group["variables"])
+    named: set[str] = set()
+    for phase in PHASES:
+        for variant in range(12):
+            message = content.error_log_for(phase, f"{prompt} {variant}", config)
+            assert _quoted_names(message) <= known, message
+            named |= _quoted_names(message)
+    assert named
+
+
+def test_failure_messages_for_a_group_without_variables_name_no_variable() -> None:
+    config = {
+        "step_unit": "week",
+        "number_of_steps": 4,
+        "agent_groups": [
+            {"id": "bare", "name": "Bare", "number_of_agents": 3, "variables": {}, "actions": {}}
+        ],
+    }
+    for variant in range(20):
+        message = content.error_log_for("simulator", f"p{variant}", config)
+        assert _quoted_names(message) <= {"bare"}, message
+        assert "variable ''" not in message
 
 
 def test_plans_follow_the_documented_ranges_and_scale_with_speed() -> None:

@@ -11,7 +11,7 @@ import requests
 from twyn_widgets.emulator import FAULT_KINDS, Emulator
 from twyn_widgets.emulator.faults import FaultRegistry
 
-from .conftest import Api
+from .conftest import Api, control
 
 SIM_PATH = r"^/v1/simulations/[^/]+$"
 
@@ -193,18 +193,17 @@ def test_control_paths_are_never_faulted(server: Emulator) -> None:
 
 def test_faults_can_be_listed(server: Emulator) -> None:
     fault_id = server.inject("slow", delay=0.1, path="^/nothing$")
-    listed = requests.get(f"{server.root_url}/_emulator/faults", timeout=10).json()["faults"]
+    listed = control(server, "GET", "faults").json()["faults"]
     assert [rule["id"] for rule in listed] == [fault_id]
     assert listed[0]["kind"] == "slow"
     assert listed[0]["remaining"] == 1
 
 
 def test_bad_fault_requests_are_422(server: Emulator) -> None:
-    url = f"{server.root_url}/_emulator/faults"
-    assert requests.post(url, json={"kind": "meteor"}, timeout=10).status_code == 422
-    bad_regex = requests.post(url, json={"kind": "drop", "path": "(["}, timeout=10)
+    assert control(server, "POST", "faults", json={"kind": "meteor"}).status_code == 422
+    bad_regex = control(server, "POST", "faults", json={"kind": "drop", "path": "(["})
     assert bad_regex.status_code == 422
-    assert requests.post(url, json={"kind": "drop", "count": 0}, timeout=10).status_code == 422
+    assert control(server, "POST", "faults", json={"kind": "drop", "count": 0}).status_code == 422
 
 
 def test_every_documented_kind_is_accepted(server: Emulator) -> None:

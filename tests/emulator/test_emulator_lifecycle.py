@@ -7,6 +7,7 @@ durations can be checked exactly and nothing waits; one runs on the wall clock a
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -112,16 +113,28 @@ def test_put_config_resets_to_completed_config_and_reruns(
     assert results["metrics"]["by_group"][0]["group_id"] == "customers"
 
 
-def test_put_config_after_completion_clears_results_until_rerun(frozen_api: Api) -> None:
-    sim = frozen_api.create()
-    frozen_api.finish(sim["id"])
-    first = frozen_api.get(f"/simulations/{sim['id']}/results").json()
-    frozen_api.put(f"/simulations/{sim['id']}/config", json=CONFIG)
-    assert frozen_api.get(f"/simulations/{sim['id']}/results").status_code == 409
-    frozen_api.finish(sim["id"])
-    second = frozen_api.get(f"/simulations/{sim['id']}/results").json()
-    assert second["config"] != first["config"]
-    assert second["metrics"] != first["metrics"]
+def test_terminal_statuses_stay_terminal(frozen_api: Api, clock: FakeClock) -> None:
+    done = frozen_api.create()
+    frozen_api.finish(done["id"])
+    failed = frozen_api.create("Churn study [fail:simulator]")
+    assert frozen_api.finish(failed["id"])["status"] == "FAILED"
+    results = frozen_api.get(f"/simulations/{done['id']}/results").json()
+    for sim, code in ((done, "SIMULATION_COMPLETE"), (failed, "SIMULATION_FAILED")):
+        before = frozen_api.sim(sim["id"])
+        for method, path, body in (
+            ("PUT", "config", CONFIG),
+            ("POST", "architect", {"prompt": "again"}),
+            ("POST", "architect", None),
+        ):
+            response = frozen_api.request(method, f"/simulations/{sim['id']}/{path}", json=body)
+            assert response.status_code == 409, (method, path)
+            answer = response.json()
+            assert set(answer) == {"error", "message", "status"}
+            assert answer["error"] == code
+            assert answer["status"] == before["status"]
+        clock.advance(1000.0)
+        assert frozen_api.sim(sim["id"]) == before
+    assert frozen_api.get(f"/simulations/{done['id']}/results").json() == results
 
 
 def test_put_config_before_completed_config_is_409(frozen_api: Api, clock: FakeClock) -> None:
@@ -130,21 +143,53 @@ def test_put_config_before_completed_config_is_409(frozen_api: Api, clock: FakeC
     response = frozen_api.put(f"/simulations/{sim['id']}/config", json=CONFIG)
     assert response.status_code == 409
     assert response.json() == {
-        "error": "CONFIG_NOT_READY",
-        "message": "Configuration is not available until the Architect completes",
+        "error": "SIMULATION_NOT_COMPLETE",
+        "message": "Simulation is still running: the config is ready once the Architect completes",
         "status": "PROCESSING_CONFIG",
     }
 
 
+def test_only_documented_error_codes(frozen_api: Api, clock: FakeClock) -> None:
+    """Before the config exists, and after a failure, the codes are the docs' own."""
+    sim = frozen_api.create("Churn [fail:architect]")
+    early = frozen_api.get(f"/simulations/{sim['id']}/config")
+    assert early.status_code == 409
+    assert early.json()["error"] == "SIMULATION_NOT_COMPLETE"
+    assert early.json()["status"] == "PENDING"
+    frozen_api.finish(sim["id"])
+    late = frozen_api.get(f"/simulations/{sim['id']}/config")
+    assert late.status_code == 409
+    assert late.json()["error"] == "SIMULATION_FAILED"
+    assert late.json()["status"] == "FAILED"
+
+
 def test_architect_rerun_appends_processing_config(frozen_api: Api, clock: FakeClock) -> None:
     sim = frozen_api.create()
-    done = frozen_api.finish(sim["id"])
+    clock.advance(122.5)
+    running = frozen_api.sim(sim["id"])
+    assert running["status"] == "PROCESSING_SIMULATION"
     rerun = frozen_api.post(f"/simulations/{sim['id']}/architect", json={"prompt": "again"}).json()
-    assert names(rerun) == [*PIPELINE, "PROCESSING_CONFIG"]
+    assert names(rerun) == [*names(running), "PROCESSING_CONFIG"]
     assert epoch(rerun["lifecycle"]["states"][-1]["at"]) == pytest.approx(clock(), abs=0.002)
     assert frozen_api.get(f"/simulations/{sim['id']}/config").status_code == 409
     again = frozen_api.finish(sim["id"])
-    assert names(again) == [*names(done), *PIPELINE[1:]]
+    assert names(again) == [*names(running), *PIPELINE[1:]]
+
+
+def test_with_config_simulation_keeps_its_config_on_architect_rerun(
+    frozen_api: Api, clock: FakeClock
+) -> None:
+    sim = frozen_api.post("/simulations/with-config", json={"prompt": "ref", "config": CONFIG})
+    sim_id = sim.json()["id"]
+    clock.advance(2.0)
+    before = frozen_api.sim(sim_id)
+    response = frozen_api.post(f"/simulations/{sim_id}/architect", json={"prompt": "redesign"})
+    assert response.status_code == 409
+    assert response.json()["status"] == before["status"]
+    assert "config" in response.json()["detail"]
+    assert frozen_api.sim(sim_id)["lifecycle"] == before["lifecycle"]
+    frozen_api.finish(sim_id)
+    assert frozen_api.get(f"/simulations/{sim_id}/config").json() == CONFIG
 
 
 @pytest.mark.parametrize(
@@ -180,14 +225,18 @@ def test_failing_prompt_fails_in_that_phase(
     assert frozen_api.get(f"/simulations/{sim['id']}/config").status_code == config_after
 
 
-def test_failure_marker_fires_once_so_a_config_edit_can_recover(frozen_api: Api) -> None:
-    sim = frozen_api.create("Churn study [fail:simulator]")
-    assert frozen_api.finish(sim["id"])["status"] == "FAILED"
+def test_a_failure_planned_for_later_survives_a_config_edit(frozen_api: Api) -> None:
+    sim = frozen_api.create("Remote work policy for employees [fail:simulator]")
+    frozen_api.clock.advance(122.5)  # type: ignore[union-attr]
+    assert frozen_api.sim(sim["id"])["status"] == "PROCESSING_SIMULATION"
     assert frozen_api.put(f"/simulations/{sim['id']}/config", json=CONFIG).status_code == 200
-    recovered = frozen_api.finish(sim["id"])
-    assert recovered["status"] == "COMPLETED_ANALYSIS"
-    assert recovered["error_log"] is None
-    assert names(recovered)[-7:-5] == ["PROCESSING_SIMULATION", "FAILED"]
+    failed = frozen_api.finish(sim["id"])
+    assert failed["status"] == "FAILED"
+    assert names(failed)[-2:] == ["PROCESSING_SIMULATION", "FAILED"]
+    # The canned message names the config in use when the phase failed, not the first one.
+    quoted = set(re.findall(r"'([^']+)'", failed["error_log"]))
+    assert "customers" in quoted
+    assert quoted <= {"customers", "satisfaction", "price_sensitivity", "tenure"}
 
 
 def test_control_fail_now_in_the_current_phase(
@@ -283,3 +332,15 @@ def test_real_clock_run_at_speed(api: Api) -> None:
     total = stamps[-1] - stamps[0]
     assert (240 + 3) / SPEED - 0.01 <= total <= (480 + 3) / SPEED + 0.01
     assert elapsed < 3.0
+
+
+def test_a_config_given_by_put_is_kept_on_architect_rerun(
+    frozen_api: Api, clock: FakeClock
+) -> None:
+    sim = frozen_api.create("Employees and remote work")
+    clock.advance(122.5)
+    assert frozen_api.put(f"/simulations/{sim['id']}/config", json=CONFIG).status_code == 200
+    response = frozen_api.post(f"/simulations/{sim['id']}/architect", json={})
+    assert response.status_code == 409
+    assert set(response.json()) == {"detail", "status"}
+    assert frozen_api.get(f"/simulations/{sim['id']}/config").json() == CONFIG

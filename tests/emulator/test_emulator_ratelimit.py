@@ -1,4 +1,4 @@
-"""Rate limiting (ruling R5): per-key fixed windows, headers on every answer, 429 body."""
+"""Rate limiting: per-key fixed windows, headers on every answer, 429 body."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import requests
 
 from twyn_widgets.emulator import Emulator
 
-from .conftest import SPEED, Api, FakeClock
+from .conftest import SPEED, Api, FakeClock, control
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -108,9 +108,5 @@ def test_window_resets_after_its_length(
 
 
 def test_set_rate_limit_of_an_unknown_key_fails(server: Emulator) -> None:
-    response = requests.post(
-        f"{server.root_url}/_emulator/rate-limit",
-        json={"api_key": "twyn_test_nope", "limit": 5},
-        timeout=10,
-    )
+    response = control(server, "POST", "rate-limit", json={"api_key": "twyn_test_nope", "limit": 5})
     assert response.status_code == 404

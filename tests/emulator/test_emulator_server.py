@@ -69,10 +69,39 @@ def test_stop_does_not_hang_on_an_endless_response() -> None:
     response.close()
 
 
+def _first_ids(emulator: Emulator) -> list[str]:
+    headers = {"X-API-Key": emulator.api_key}
+    return [
+        requests.post(
+            f"{emulator.base_url}/simulations", json={"prompt": "same"}, headers=headers, timeout=10
+        ).json()["id"]
+        for _ in range(2)
+    ]
+
+
+def test_two_instances_hand_out_different_keys_and_ids() -> None:
+    with start() as first, start() as second:
+        assert first.api_key != second.api_key
+        assert first.seed != second.seed
+        assert first.tenant_id != second.tenant_id
+        assert set(_first_ids(first)).isdisjoint(_first_ids(second))
+
+
 def test_same_seed_same_key_and_ids() -> None:
     with start(seed=42) as first, start(seed=42) as second, start(seed=43) as third:
         assert first.api_key == second.api_key != third.api_key
+        assert first.seed == 42
         assert first.port != second.port
+        assert _first_ids(first) == _first_ids(second) != _first_ids(third)
+        assert first.control_token != second.control_token
+
+
+def test_the_seed_of_a_random_instance_reproduces_it() -> None:
+    with start() as first:
+        ids = _first_ids(first)
+        with start(seed=first.seed) as again:
+            assert again.api_key == first.api_key
+            assert _first_ids(again) == ids
 
 
 def test_busy_port_raises_at_once() -> None:
@@ -81,18 +110,25 @@ def test_busy_port_raises_at_once() -> None:
 
 
 def test_client_is_a_twyn_client_scaled_to_the_speed(server: Emulator) -> None:
-    client_module = pytest.importorskip("twyn_widgets.client")
+    from twyn_widgets.client import TwynClient
+
     client = server.client()
-    assert isinstance(client, client_module.TwynClient)
-    close = getattr(client, "close", None)
-    if close is not None:
-        close()
+    assert isinstance(client, TwynClient)
+    assert client.time_scale == pytest.approx(1 / server.speed)
+    client.close()
 
 
-def _call(app: Any, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, Any]:
+def _call(
+    app: Any,
+    method: str,
+    path: str,
+    key: str | None,
+    body: Any = None,
+    extra: tuple[tuple[bytes, bytes], ...] = (),
+) -> tuple[int, Any]:
     """Drive the ASGI app directly, the way any in-process server would."""
     raw = b"" if body is None else json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json")]
+    headers = [(b"content-type", b"application/json"), (b"host", b"localhost"), *extra]
     if key is not None:
         headers.append((b"x-api-key", key.encode()))
     scope = {
@@ -131,7 +167,9 @@ def test_create_app_works_in_process_without_the_server() -> None:
     assert sim["status"] == "PENDING"
     assert _call(app, "GET", f"/v1/simulations/{sim['id']}", key)[0] == 200
     assert _call(app, "GET", "/v1/keys", None) == (401, {"detail": "Invalid or missing API key"})
-    assert _call(app, "POST", "/_emulator/faults", None, {"kind": "drop"})[0] == 200
+    token = (b"x-emulator-token", app.state.emulator.control_token.encode())
+    assert _call(app, "POST", "/_emulator/faults", None, {"kind": "drop"})[0] == 403
+    assert _call(app, "POST", "/_emulator/faults", None, {"kind": "drop"}, (token,))[0] == 200
     with pytest.raises(ConnectionAbortedError):
         _call(app, "GET", "/v1/keys", key)
 
@@ -165,7 +203,7 @@ def test_cli_serves_until_terminated() -> None:
         assert process.stdout is not None
         lines: dict[str, str] = {}
         deadline = time.monotonic() + 20
-        while "API key" not in lines and time.monotonic() < deadline:
+        while "seed" not in lines and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
                 break
@@ -174,10 +212,12 @@ def test_cli_serves_until_terminated() -> None:
                 lines[name] = value.strip()
         base_url, api_key = lines["base URL"], lines["API key"]
         root = base_url.removesuffix("/v1")
-        assert requests.get(f"{root}/_emulator/health", timeout=10).json() == {
-            "ok": True,
-            "speed": 30.0,
-        }
+        token = lines["X-Emulator-Token"]
+        health = requests.get(
+            f"{root}/_emulator/health", headers={"X-Emulator-Token": token}, timeout=10
+        )
+        assert health.json() == {"ok": True, "speed": 30.0}
+        assert requests.get(f"{root}/_emulator/health", timeout=10).status_code == 403
         keys = requests.get(f"{base_url}/keys", headers={"X-API-Key": api_key}, timeout=10)
         assert keys.status_code == 200
         process.terminate()
@@ -215,3 +255,61 @@ def test_emulator_imports_nothing_else_from_the_package() -> None:
             if module.startswith("twyn_widgets") and not module.startswith("twyn_widgets.emulator"):
                 offenders.append((path.name, module))
     assert set(offenders) == {("server.py", "twyn_widgets.client")}
+
+
+def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twyn_widgets.emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+
+
+def test_cli_refuses_to_listen_off_loopback_without_allow_remote() -> None:
+    for host in ("0.0.0.0", "::"):
+        done = _cli("--host", host, "--port", "0")
+        assert done.returncode == 2, done.stderr
+        assert "WARNING" in done.stderr
+        assert "reachable from other machines" in done.stderr
+        # The real addresses, not the wildcard the user typed.
+        assert f"(at {host}," not in done.stderr
+        assert "--allow-remote" in done.stderr
+        assert "API key" not in done.stdout
+
+
+def test_cli_with_allow_remote_warns_and_uses_a_random_key() -> None:
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "twyn_widgets.emulator"),
+            *("--host", "0.0.0.0", "--port", "0", "--allow-remote", "--seed", "42"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        warning = process.stderr.readline()
+        assert warning.startswith("WARNING: --host 0.0.0.0 is reachable from other machines")
+        lines: dict[str, str] = {}
+        deadline = time.monotonic() + 20
+        while "seed" not in lines and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            name, _, value = line.strip().partition(":")
+            lines.setdefault(name, value.strip())
+        assert "remote" in lines
+        with start(seed=42) as local:
+            assert lines["API key"] != local.api_key
+            assert lines["X-Emulator-Token"] != local.control_token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

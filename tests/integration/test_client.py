@@ -86,26 +86,32 @@ def test_with_config_skips_the_architect_and_config_round_trips(client: TwynClie
     assert client.get_config(sim)["agent_groups"][0]["id"] == "customers"
 
 
-def test_update_config_resets_to_completed_config_and_is_refused_before(
+def test_update_config_resets_to_completed_config_and_is_refused_before_and_after(
     client: TwynClient,
 ) -> None:
     sim = client.create_simulation("Config edit test")
-    with pytest.raises(tw.Conflict):
+    with pytest.raises(tw.Conflict) as early:
         client.update_config(sim, VALID_CONFIG)
-    wait_status(client, sim.id, "COMPLETED_ANALYSIS")
+    assert early.value.error_code == "SIMULATION_NOT_COMPLETE"
+    # Editable from COMPLETED_CONFIG until the end (0.3-0.6 s at 600x).
+    wait_status(client, sim.id, "COMPLETED_CONFIG", "PROCESSING_SIMULATION")
     client.update_config(sim, VALID_CONFIG)
     again = client.get_simulation(sim)
     assert again.status.order <= Status.PROCESSING_SIMULATION.order
     wait_status(client, sim.id, "COMPLETED_ANALYSIS")
     assert client.get_config(sim)["number_of_steps"] == 12
+    with pytest.raises(tw.Conflict) as late:
+        client.update_config(sim, VALID_CONFIG)
+    assert late.value.status == "COMPLETED_ANALYSIS"
 
 
 def test_rerun_architect_starts_the_pipeline_again(client: TwynClient) -> None:
     sim = client.create_simulation("Architect rerun test")
-    wait_status(client, sim.id, "COMPLETED_ANALYSIS")
     client.rerun_architect(sim, "A new prompt", max_turns=30, model="gpt-4o")
-    assert client.get_simulation(sim).status is not Status.COMPLETED_ANALYSIS
+    assert client.get_simulation(sim).status is Status.PROCESSING_CONFIG
     wait_status(client, sim.id, "COMPLETED_ANALYSIS")
+    with pytest.raises(tw.Conflict):
+        client.rerun_architect(sim, "Too late")
 
 
 def test_list_filters_and_iterates_every_page(client: TwynClient) -> None:

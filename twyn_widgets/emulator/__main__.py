@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from .server import start
+from .control_guard import TOKEN_HEADER
+from .hosts import is_loopback_bind, reachable_addresses
+from .server import EmulatorError, start
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +22,23 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on; anything but loopback needs --allow-remote "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be reachable from other machines (random key and control token)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header is NAME (repeatable; '*' answers any "
+        "Host and gives up the DNS-rebinding protection)",
     )
     parser.add_argument(
         "--port", type=int, default=8000, help="port, 0 for any free one (default: %(default)s)"
@@ -32,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         help="speed factor: phases last 1/SPEED of their documented time (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of ids, keys and durations (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of ids, keys and durations, for the same ones on every run "
+        "(default: a fresh random seed)",
     )
     parser.add_argument(
         "--rate-limit",
@@ -73,20 +95,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         import logging
 
         logging.basicConfig(level=args.log_level.upper() if args.log_level != "trace" else 5)
-    emulator = start(
-        speed=args.speed,
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        rate_limit=args.rate_limit,
-        log_level=args.log_level,
-    )
+    remote = not is_loopback_bind(args.host)
+    if remote:
+        where = ", ".join(reachable_addresses(args.host))
+        print(
+            f"WARNING: --host {args.host or '0.0.0.0'} is reachable from other machines "
+            f"(at {where}, port {args.port or 'any'}). Anyone there who learns the API key can "
+            "read every prompt and result.",
+            file=sys.stderr,
+            flush=True,
+        )
+        if not args.allow_remote:
+            print(
+                "Refusing to start: pass --allow-remote to listen there anyway, "
+                "or use --host 127.0.0.1.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 2
+    try:
+        emulator = start(
+            speed=args.speed,
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            rate_limit=args.rate_limit,
+            log_level=args.log_level,
+            allow_remote=args.allow_remote,
+            allowed_hosts=args.allow_host,
+        )
+    except (OSError, EmulatorError) as exc:
+        print(f"twyn-emulator: {exc}", file=sys.stderr, flush=True)
+        return 1
     # SIGTERM (e.g. from a process manager) stops as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Twyn API emulator running at speed {args.speed:g}x", flush=True)
     print(f"  base URL: {emulator.base_url}", flush=True)
+    if remote:
+        for address in reachable_addresses(args.host):
+            host = f"[{address}]" if ":" in address else address
+            print(f"  remote:   http://{host}:{emulator.port}/v1", flush=True)
     print(f"  API key:  {emulator.api_key}", flush=True)
+    print(f"  control:  {emulator.root_url}/_emulator/ with header", flush=True)
+    print(f"            {TOKEN_HEADER}: {emulator.control_token}", flush=True)
     print(f"  docs:     {emulator.root_url}/docs", flush=True)
+    print(f"  seed:     {emulator.seed}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         emulator.wait()

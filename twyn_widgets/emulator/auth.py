@@ -1,7 +1,7 @@
 """API-key authentication and rate limiting for every ``/v1`` request.
 
 Done in a raw ASGI middleware rather than a FastAPI dependency so that the ``X-RateLimit-*``
-headers land on every answer, including 404s, 409s, 422s and injected faults (ruling R5).
+headers land on every answer to a valid key, including 404s, 409s, 422s and injected faults.
 Requests without a valid, active, unexpired key get 401 and do not count against any
 limit. The authenticated tenant is handed to the routes through the ASGI scope.
 """

@@ -171,18 +171,19 @@ _ERRORS: Mapping[str, tuple[str, ...]] = {
         "Architect failed: unsupported scenario type; the prompt does not describe agents "
         "making decisions over time.",
         "Architect failed: configuration validation failed after 6 attempts: agent group "
-        "'customers' defines no actions.",
+        "'{group}' defines no usable actions.",
     ),
     SIMULATOR: (
-        "Simulator failed: invalid configuration: variable 'satisfaction' has a non-positive std.",
-        "Simulator failed: resource limits exceeded (number_of_agents x number_of_steps is too "
-        "large for one run).",
-        "Simulator failed: numerical instability at step 17: variable 'price_sensitivity' "
-        "diverged (NaN).",
+        "Simulator failed: invalid configuration: variable '{variable}' of agent group "
+        "'{group}' cannot be initialised from its distribution.",
+        "Simulator failed: resource limits exceeded ({agents} agents x {steps} steps in agent "
+        "group '{group}' is too large for one run).",
+        "Simulator failed: numerical instability at step {step}: variable '{variable}' of agent "
+        "group '{group}' diverged (NaN).",
     ),
     ANALYST: (
-        "Analyst failed: insufficient data to analyse: the timeline is too short to identify "
-        "drivers.",
+        "Analyst failed: insufficient data to analyse: the timeline of agent group '{group}' is "
+        "too short to identify drivers.",
         "Analyst failed: analysis timeout after 120 seconds. This is usually temporary; retrying "
         "is safe.",
         "Analyst failed: temporary system error while writing the report; retrying is safe.",
@@ -190,12 +191,35 @@ _ERRORS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def error_log_for(phase: str, prompt: str) -> str:
+def error_log_for(phase: str, prompt: str, config: Mapping[str, Any]) -> str:
     """Pick a plausible ``error_log`` for a phase, deterministically from the prompt.
 
     The messages follow the failure causes the docs list for each phase (Architect: vague
     prompt, unsupported scenario, config validation; Simulator: invalid config, resource
-    limits, numerical instability; Analyst: insufficient data, timeout, system error).
+    limits, numerical instability; Analyst: insufficient data, timeout, system error), and
+    name a group and a variable that the simulation's config really has.
+
+    Parameters
+    ----------
+    phase
+        ``architect``, ``simulator`` or ``analyst``.
+    prompt
+        The simulation's prompt (chooses among the messages).
+    config
+        The simulation's config, whose names the message uses.
     """
-    choices = _ERRORS[phase]
-    return choices[seeded_rng("error", phase, clean_prompt(prompt)).randrange(len(choices))]
+    rng = seeded_rng("error", phase, clean_prompt(prompt))
+    groups = list(config.get("agent_groups") or [{}])
+    group = groups[rng.randrange(len(groups))]
+    names = list(group.get("variables") or {})
+    # A group without variables gets only the messages that name none.
+    choices = [text for text in _ERRORS[phase] if names or "{variable}" not in text]
+    template = choices[rng.randrange(len(choices))]
+    steps = int(config.get("number_of_steps", 1))
+    return template.format(
+        group=group.get("id", "agents"),
+        variable=names[rng.randrange(len(names))] if names else "",
+        agents=group.get("number_of_agents", 1),
+        steps=steps,
+        step=rng.randint(1, max(1, steps)),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -29,6 +29,10 @@ class EmulatorContext:
         Traffic counters.
     tenant, key
         The default tenant and its key (what ``start()`` hands out).
+    seed
+        The seed in use (drawn at random unless one was given).
+    control_token
+        The token the control API requires.
     """
 
     state: EmulatorState
@@ -37,6 +41,8 @@ class EmulatorContext:
     counters: Counters
     tenant: Tenant
     key: ApiKey
+    seed: int
+    control_token: str = field(repr=False)
 
     @property
     def speed(self) -> float:

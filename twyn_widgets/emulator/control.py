@@ -1,43 +1,32 @@
 """Routes: ``/_emulator/...``, the emulator's own control API (not part of the Twyn API).
 
 Tests, notebooks and benchmarks use it to inject faults, read traffic counters, change rate
-limits, add tenants and steer simulations. It needs no API key and answers only clients on
-the loopback interface.
+limits, add tenants, re-enable keys and steer simulations. It needs no API key; instead
+:class:`~.control_guard.ControlGuard` lets through only loopback clients that send the
+instance's control token and JSON. Its routes are described in their own OpenAPI document
+(``/_emulator/openapi.json``), not in the API's.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from .context import Ctx
 from .errors import ApiError, not_found
 from .faults import FaultKind
-from .views import simulation_view
+from .schemas import Text
+from .views import key_info_view, simulation_view
 
 CONTROL_TAG = "emulator control (not part of the Twyn API)"
 
 JSON = dict[str, Any]
 
 
-def loopback_only(request: Request) -> None:
-    """FastAPI dependency: refuse control calls that do not come from this machine."""
-    host = request.client.host if request.client is not None else ""
-    if host == "testclient":
-        return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
-    raise ApiError(403, {"detail": "The emulator control API only answers loopback clients"})
-
-
-router = APIRouter(prefix="/_emulator", tags=[CONTROL_TAG], dependencies=[Depends(loopback_only)])
+router = APIRouter(prefix="/_emulator", tags=[CONTROL_TAG])
 
 
 class FaultRequest(BaseModel):
@@ -50,8 +39,10 @@ class FaultRequest(BaseModel):
     fraction: float | None = Field(
         default=None, gt=0, le=1, description="Fire on each matching request with this probability"
     )
-    path: str | None = Field(default=None, description="Regular expression searched in the path")
-    method: str | None = Field(default=None, description="HTTP method to match")
+    path: Text | None = Field(
+        default=None, max_length=1_000, description="Regular expression searched in the path"
+    )
+    method: Text | None = Field(default=None, max_length=20, description="HTTP method to match")
     delay: float | None = Field(
         default=None, ge=0, description="Seconds: sleep of `slow`, wait of `rate_limited_*`"
     )
@@ -60,8 +51,8 @@ class FaultRequest(BaseModel):
 class RateLimitRequest(BaseModel):
     """New limit and window for one key; a fresh window starts now."""
 
-    api_key: str
-    limit: int = Field(ge=0)
+    api_key: Text = Field(max_length=200)
+    limit: int = Field(ge=0, le=10**9)
     window: float | None = Field(
         default=None,
         gt=0,
@@ -69,23 +60,29 @@ class RateLimitRequest(BaseModel):
     )
 
 
+class KeyRequest(BaseModel):
+    """One key, named by its secret."""
+
+    api_key: Text = Field(max_length=200)
+
+
 class TenantRequest(BaseModel):
     """A new tenant."""
 
-    name: str | None = None
+    name: Text | None = Field(default=None, max_length=200)
 
 
 class FailRequest(BaseModel):
     """Make a simulation fail now, or when it reaches a phase."""
 
-    error_log: str | None = None
+    error_log: Text | None = Field(default=None, max_length=10_000)
     phase: Literal["architect", "simulator", "analyst"] | None = None
 
 
 class StatusRequest(BaseModel):
     """Report a given status (any string) instead of the real one for a while."""
 
-    status: str = Field(min_length=1)
+    status: Text = Field(min_length=1, max_length=100)
     duration: float | None = Field(default=None, ge=0, description="Seconds (forever if null)")
 
 
@@ -159,6 +156,16 @@ async def set_rate_limit(body: RateLimitRequest, ctx: Ctx) -> JSON:
     key.window = body.window
     ctx.limiter.restart(key)
     return {"key_id": key.key_id, "limit": key.rate_limit, "window": ctx.limiter.window_of(key)}
+
+
+@router.post("/keys/enable", summary="Re-enable a disabled key")
+async def enable_key(body: KeyRequest, ctx: Ctx) -> JSON:
+    """Set a key active again (``PATCH /v1/keys/{id}`` can disable the only key a tenant has)."""
+    key = ctx.state.key_by_secret(body.api_key)
+    if key is None:
+        raise ApiError(404, {"detail": "API key not found"})
+    key.is_active = True
+    return key_info_view(key)
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant")

@@ -7,12 +7,13 @@ moment is the last entry whose time has passed, and ``lifecycle.states`` is the 
 entries whose time has passed. Editing a simulation (new config, Architect re-run, injected
 failure) drops the future part of the schedule and appends a new one.
 
-Pipeline (ruling R2)::
+Pipeline, straight through, each COMPLETED_* lasting about a second::
 
     PENDING -> PROCESSING_CONFIG -> COMPLETED_CONFIG -> PROCESSING_SIMULATION
             -> COMPLETED_SIMULATION -> PROCESSING_ANALYSIS -> COMPLETED_ANALYSIS
 
-with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails (R3).
+with ``FAILED`` appended after a ``PROCESSING_*`` entry when a phase fails, so the phase that
+failed is the last PROCESSING_* before it.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ PHASE_SECONDS: Mapping[str, tuple[float, float]] = {
     SIMULATOR: (120.0, 240.0),
     ANALYST: (60.0, 120.0),
 }
-"""Documented duration range of each phase at speed 1 (ruling R6)."""
+"""Duration range of each phase at speed 1, as documented: Architect 1-2 min, Simulator 2-4,
+Analyst 1-2."""
 
 STEP_SECONDS = 1.0
-"""How long PENDING and each COMPLETED_* (except the last) last at speed 1 (ruling R2)."""
+"""How long PENDING and each COMPLETED_* (except the last) last at speed 1: about a second."""
 
 FAIL_FRACTION = 0.5
 """A phase meant to fail does so this far into its drawn duration."""
@@ -85,10 +87,14 @@ class Entry:
 
 @dataclass(frozen=True)
 class Failure:
-    """A failure waiting for its phase: where it happens and the ``error_log`` it leaves."""
+    """A failure waiting for its phase: where it happens and the ``error_log`` it leaves.
+
+    ``error_log`` is ``None`` for a canned message, written when the failure is planned so
+    that it names the groups and variables of the config in use at that moment.
+    """
 
     phase: str
-    error_log: str
+    error_log: str | None = None
 
 
 @dataclass
@@ -167,19 +173,27 @@ class Timeline:
         self.entries = self.visible(now)
         return pending
 
-    def extend(self, plan: Plan) -> None:
-        """Append a freshly built plan (its first entry must not be before the last entry)."""
+    def extend(self, plan: Plan, error_log: str | None = None) -> None:
+        """Append a freshly built plan (its first entry must not be before the last entry).
+
+        Parameters
+        ----------
+        plan
+            The plan to append.
+        error_log
+            The message of the plan's failure, if it ends with one.
+        """
         self.entries.extend(plan.entries)
         if plan.failure is not None:
             self.planned_failure = plan.failure
-            self.error_log = plan.failure.error_log
+            self.error_log = error_log or plan.failure.error_log
 
     def fail_now(self, now: float, error_log: str, phase: str | None = None) -> None:
         """Fail immediately: drop the future and append ``FAILED`` at ``now``.
 
         When the simulation is not inside a ``PROCESSING_*`` state, the ``PROCESSING_*`` entry
         of the phase it was about to start is appended first, so that the phase that failed
-        can always be read from the last ``PROCESSING_*`` entry before ``FAILED`` (ruling R3).
+        can always be read from the last ``PROCESSING_*`` entry before ``FAILED``.
 
         Parameters
         ----------
@@ -201,7 +215,7 @@ class Timeline:
         self.error_log = error_log
         self.planned_failure = None
 
-    def fail_when_reached(self, now: float, failure: Failure) -> bool:
+    def fail_when_reached(self, now: float, failure: Failure, error_log: str) -> bool:
         """Make a phase still ahead in the plan fail halfway through it.
 
         Parameters
@@ -209,7 +223,9 @@ class Timeline:
         now
             The present moment; only future ``PROCESSING_*`` entries are considered.
         failure
-            Which phase fails and with what message.
+            Which phase fails.
+        error_log
+            The message it leaves.
 
         Returns
         -------
@@ -225,7 +241,7 @@ class Timeline:
             fail_at = round_ms(entry.at + (end - entry.at) * FAIL_FRACTION)
             self.entries = [*self.entries[: index + 1], Entry(FAILED, fail_at)]
             self.planned_failure = failure
-            self.error_log = failure.error_log
+            self.error_log = error_log
             return True
         return False
 

@@ -1,4 +1,4 @@
-"""Per-key fixed-window rate limiting (ruling R5).
+"""Per-key rate limiting in fixed one-hour windows, with the wait in the 429 body.
 
 Each key gets a window that opens with its first request: an hour of emulated time by
 default (``3600 / speed`` real seconds, so that a client scaling its notion of time by the

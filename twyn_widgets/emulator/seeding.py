@@ -1,10 +1,12 @@
-"""Stable seeds: random generators and hashes that do not depend on ``PYTHONHASHSEED``."""
+"""Seeds: fresh ones for unique instances, and stable generators and hashes that do not depend
+on ``PYTHONHASHSEED``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import random
+import secrets
 from typing import Any
 
 
@@ -17,3 +19,8 @@ def seeded_rng(*parts: object) -> random.Random:
 def canonical(value: Any) -> str:
     """Serialise JSON data canonically (sorted keys, no spaces) for hashing and caching."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def fresh_seed() -> int:
+    """Draw a random seed (63 bits from the OS), so that no two instances share ids or keys."""
+    return secrets.randbits(63)

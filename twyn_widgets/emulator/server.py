@@ -4,7 +4,8 @@
 right there and port 0 resolves to a real free port at once), then runs uvicorn on that
 socket in a daemon thread with its own event loop, and returns once the server accepts
 connections. :class:`Emulator` is the handle: URLs, the default key, helpers for the
-``/_emulator`` control API (plain ``requests`` calls) and :meth:`Emulator.stop`.
+``/_emulator`` control API (plain ``requests`` calls that send the instance's control token)
+and :meth:`Emulator.stop`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,8 @@ import uvicorn
 from .app import create_app
 from .connections import tracking_protocol
 from .context import EmulatorContext
+from .control_guard import TOKEN_HEADER
+from .hosts import is_loopback_bind, reachable_addresses
 from .timeutil import Clock
 
 if TYPE_CHECKING:
@@ -59,8 +63,16 @@ class Emulator:
         The default tenant.
     speed
         The speed factor.
+    seed
+        The seed of ids, keys and durations (drawn at random unless given to :func:`start`):
+        pass it to :func:`start` to get the same ids and keys again.
     app
         The FastAPI application being served.
+
+    Notes
+    -----
+    The control API's token is held by the handle (:attr:`control_token`) and sent by every
+    helper method; it never appears in the handle's ``repr``.
     """
 
     def __init__(
@@ -81,6 +93,7 @@ class Emulator:
         self.api_key = ctx.key.secret
         self.tenant_id = ctx.tenant.id
         self.speed = ctx.speed
+        self.seed = ctx.seed
         self._context = ctx
         self._server = server
         self._thread = thread
@@ -101,6 +114,11 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def control_token(self) -> str:
+        """The token the control API requires (header ``X-Emulator-Token``)."""
+        return self._context.control_token
 
     @property
     def running(self) -> bool:
@@ -159,7 +177,15 @@ class Emulator:
 
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = f"{self.root_url}/_emulator/{path}"
-        response = requests.request(method, url, json=body, timeout=CONTROL_TIMEOUT)
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = {}  # the control API accepts JSON only, even when there is nothing to say
+        response = requests.request(
+            method,
+            url,
+            json=body,
+            headers={TOKEN_HEADER: self.control_token},
+            timeout=CONTROL_TIMEOUT,
+        )
         if response.status_code >= 400:
             raise EmulatorError(
                 f"{method} /_emulator/{path} answered {response.status_code}: {response.text}"
@@ -239,6 +265,10 @@ class Emulator:
         """
         self._control("POST", "rate-limit", {"api_key": api_key, "limit": limit, "window": window})
 
+    def enable_key(self, api_key: str) -> None:
+        """Make a disabled key active again (``PATCH /v1/keys/{id}`` can only disable it)."""
+        self._control("POST", "keys/enable", {"api_key": api_key})
+
     def new_tenant(self, name: str | None = None) -> tuple[str, str]:
         """Create a tenant with one key; return ``(tenant_id, api_key)``."""
         result = self._control("POST", "tenants", {"name": name})
@@ -290,10 +320,12 @@ def start(
     speed: float = 1.0,
     host: str = "127.0.0.1",
     port: int = 0,
-    seed: int = 0,
+    seed: int | None = None,
     rate_limit: int = 1000,
     log_level: str = "warning",
     clock: Clock | None = None,
+    allow_remote: bool = False,
+    allowed_hosts: Sequence[str] = (),
 ) -> Emulator:
     """Start an emulator in a background thread and return once it accepts connections.
 
@@ -302,11 +334,13 @@ def start(
     speed
         Speed factor: a simulation that takes 5 minutes at speed 1 takes 5 seconds at 60.
     host
-        Interface to listen on.
+        Interface to listen on. Anything but a loopback address needs ``allow_remote``.
     port
         Port to listen on; 0 picks a free one.
     seed
-        Seed of ids, keys, phase durations and probabilistic faults.
+        Seed of ids, keys, phase durations and probabilistic faults. ``None`` (the default)
+        draws a fresh random seed, so two instances never share ids or keys; a number gives
+        the same ones on every run.
     rate_limit
         Requests per window for keys that do not set their own. The window is the
         documented hour, sped up like everything else: ``3600 / speed`` real seconds.
@@ -317,6 +351,14 @@ def start(
         Source of the current time in epoch seconds (default :func:`time.time`); tests
         pass a controllable clock to step through lifecycles and rate-limit windows
         without waiting.
+    allow_remote
+        Allow ``host`` to be an address other machines can reach. The server then draws its
+        key from the OS's random source even when ``seed`` is given. Anyone who can reach
+        it and learns the key can read every simulation.
+    allowed_hosts
+        More ``Host`` header values to answer besides ``localhost``, loopback addresses and
+        ``host`` itself (for a proxy or a name in ``/etc/hosts``); ``"*"`` answers any
+        ``Host`` and so gives up the DNS-rebinding protection.
 
     Returns
     -------
@@ -328,9 +370,25 @@ def start(
     OSError
         When the address cannot be bound.
     EmulatorError
-        When the server does not come up.
+        When ``host`` is not a loopback address and ``allow_remote`` is false, or when the
+        server does not come up.
     """
-    app = create_app(speed=speed, seed=seed, rate_limit=rate_limit, clock=clock)
+    remote = not is_loopback_bind(host)
+    if remote and not allow_remote:
+        where = ", ".join(reachable_addresses(host))
+        raise EmulatorError(
+            f"refusing to listen on {host or '0.0.0.0'} (reachable from other machines at "
+            f"{where}): pass allow_remote=True (--allow-remote) if that is what you want"
+        )
+    app = create_app(
+        speed=speed,
+        seed=seed,
+        rate_limit=rate_limit,
+        clock=clock,
+        bound_host=host,
+        allowed_hosts=allowed_hosts,
+        random_secrets=remote,
+    )
     ctx: EmulatorContext = app.state.emulator
     sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])

@@ -5,19 +5,30 @@ route is ``async def``, so FastAPI never runs one in its worker thread pool), wh
 it needs no lock. Helpers in other threads reach it over HTTP.
 
 Every identifier and secret comes from one random generator seeded with the emulator seed,
-so a given seed always hands out the same tenant, key and simulation ids in the same order.
+so a given seed always hands out the same tenant, key and simulation ids in the same order
+(the seed itself is random unless one is given). A server reachable from other machines
+draws its key secrets from the OS's random source instead, whatever the seed.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import analysis, content, metrics
-from .errors import conflict, forbidden, not_found
+from . import content
+from .errors import (
+    SIMULATION_COMPLETE,
+    SIMULATION_FAILED,
+    SIMULATION_NOT_COMPLETE,
+    ApiError,
+    conflict,
+    forbidden,
+    not_found,
+)
 from .lifecycle import (
     ANALYST,
     COMPLETED_ANALYSIS,
@@ -33,14 +44,13 @@ from .lifecycle import (
     Timeline,
     build_plan,
 )
-from .seeding import canonical
 from .timeutil import Clock, round_ms
 
 DEFAULT_WINDOW = 3600.0
-"""Rate-limit window: a fixed hour per key (ruling R5), of emulated time (divided by speed)."""
+"""Rate-limit window: a fixed hour per key, of emulated time (divided by speed)."""
 
 KEY_PREFIX = "twyn_test_"
-"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits (ruling R7)."""
+"""The emulator issues test-environment keys: ``twyn_test_`` + 64 hex digits (documented)."""
 
 DAY = 86400.0
 
@@ -107,7 +117,8 @@ class SimulationRecord:
     failures: dict[str, Failure] = field(default_factory=dict)
     forced_status: str | None = None
     forced_until: float | None = None
-    content_cache: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+    user_config: bool = False
+    content_cache: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None = None
 
 
 class EmulatorState:
@@ -123,9 +134,19 @@ class EmulatorState:
         Default requests per window for new keys.
     clock
         Source of the current time (epoch seconds).
+    random_secrets
+        Draw key secrets from the OS's random source rather than from the seed.
     """
 
-    def __init__(self, *, seed: int, speed: float, rate_limit: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        speed: float,
+        rate_limit: int,
+        clock: Clock,
+        random_secrets: bool = False,
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.seed = seed
@@ -133,6 +154,7 @@ class EmulatorState:
         self.rate_limit = rate_limit
         self.clock = clock
         self._ids = random.Random(f"twyn-emulator:{seed}:ids")
+        self._random_secrets = random_secrets
         self._seq = 0
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, ApiKey] = {}
@@ -179,7 +201,7 @@ class EmulatorState:
         now = self.now()
         key = ApiKey(
             key_id=f"key_{self._ids.getrandbits(48):012x}",
-            secret=f"{KEY_PREFIX}{self._ids.getrandbits(256):064x}",
+            secret=f"{KEY_PREFIX}{self._secret_hex()}",
             tenant_id=tenant_id,
             name=name,
             rate_limit=self.rate_limit if rate_limit is None else rate_limit,
@@ -189,6 +211,12 @@ class EmulatorState:
         self.keys[key.key_id] = key
         self._by_secret[key.secret] = key.key_id
         return key
+
+    def _secret_hex(self) -> str:
+        """64 hex digits for a key secret."""
+        if self._random_secrets:
+            return secrets.token_hex(32)
+        return f"{self._ids.getrandbits(256):064x}"
 
     def authenticate(self, secret: str | None) -> ApiKey | None:
         """Return the active, unexpired key with this secret, or ``None``."""
@@ -307,7 +335,8 @@ class EmulatorState:
         prompt, title, tags, scenario_id, metadata
             As sent by the client; a missing title is generated from the prompt.
         config
-            A user config (``with-config``): the Architect is skipped (ruling R2).
+            A user config (``with-config``): the Architect is skipped and the pipeline
+            starts at COMPLETED_CONFIG.
 
         Returns
         -------
@@ -319,10 +348,7 @@ class EmulatorState:
         now = self.now()
         self._seq += 1
         rng = random.Random(f"twyn-emulator:{self.seed}:simulation:{self._seq}")
-        failures = {
-            phase: Failure(phase, content.error_log_for(phase, prompt))
-            for phase in content.fail_markers(prompt)
-        }
+        failures = {phase: Failure(phase) for phase in content.fail_markers(prompt)}
         simulation = SimulationRecord(
             id=self._uuid(),
             seq=self._seq,
@@ -338,6 +364,7 @@ class EmulatorState:
             config=config if config is not None else content.generate_config(prompt),
             rng=rng,
             failures=failures,
+            user_config=config is not None,
         )
         if config is None:
             self._plan(simulation, now, [PENDING], PHASES)
@@ -358,9 +385,17 @@ class EmulatorState:
             speed=self.speed,
             failures=simulation.failures,
         )
+        message = None
         if plan.failure is not None:
             simulation.failures.pop(plan.failure.phase, None)
-        simulation.timeline.extend(plan)
+            message = self._failure_text(simulation, plan.failure)
+        simulation.timeline.extend(plan, message)
+
+    def _failure_text(self, simulation: SimulationRecord, failure: Failure) -> str:
+        """The failure's own message, or a canned one naming the config's groups and variables."""
+        return failure.error_log or content.error_log_for(
+            failure.phase, simulation.prompt, simulation.config
+        )
 
     def _restart(self, simulation: SimulationRecord, now: float) -> None:
         """Drop the planned future, keeping a failure that had not happened yet."""
@@ -430,64 +465,111 @@ class EmulatorState:
             found.append(simulation)
         return found
 
-    def require_config(self, simulation: SimulationRecord) -> dict[str, Any]:
-        """Return the config once the Architect has produced it, else raise 409."""
-        now = self.clock()
-        if not self.config_ready(simulation, now):
-            raise conflict(
-                "CONFIG_NOT_READY",
-                "Configuration is not available until the Architect completes",
+    def _ended(self, simulation: SimulationRecord, now: float) -> ApiError | None:
+        """The 409 for a simulation in a terminal status (they stay terminal), else ``None``."""
+        real = self.real_status(simulation, now)
+        if real == FAILED:
+            return conflict(
+                SIMULATION_FAILED,
+                f"Simulation failed: {simulation.timeline.error_log or 'unknown error'}",
+                FAILED,
+            )
+        if real == COMPLETED_ANALYSIS:
+            return conflict(
+                SIMULATION_COMPLETE,
+                "Simulation has completed; COMPLETED_ANALYSIS is final. Create a new simulation "
+                "to change it",
                 self.status(simulation, now),
             )
-        return simulation.config
+        return None
+
+    def require_config(self, simulation: SimulationRecord) -> dict[str, Any]:
+        """Return the config once the Architect has produced it, else raise 409.
+
+        A simulation that failed before its config existed answers ``SIMULATION_FAILED``;
+        one still designing it ``SIMULATION_NOT_COMPLETE`` with its current status.
+        """
+        now = self.clock()
+        if self.config_ready(simulation, now):
+            return simulation.config
+        if self.real_status(simulation, now) == FAILED:
+            ended = self._ended(simulation, now)
+            assert ended is not None
+            raise ended
+        raise conflict(
+            SIMULATION_NOT_COMPLETE,
+            "Simulation is still running: the config is ready once the Architect completes",
+            self.status(simulation, now),
+        )
 
     def replace_config(self, simulation: SimulationRecord, config: dict[str, Any]) -> None:
         """Replace the config: back to COMPLETED_CONFIG, then Simulator and Analyst run again.
 
+        Allowed from COMPLETED_CONFIG until the simulation ends.
+
         Raises
         ------
         ApiError
-            409 with the structured body before the first COMPLETED_CONFIG (ruling R2).
+            409 with the structured body before COMPLETED_CONFIG and in the terminal
+            statuses, COMPLETED_ANALYSIS and FAILED, which stay terminal.
         """
+        ended = self._ended(simulation, self.clock())
+        if ended is not None:
+            raise ended
         self.require_config(simulation)
         now = self.now()
         self._restart(simulation, now)
         simulation.config = config
+        simulation.user_config = True
         self._plan(simulation, now, [COMPLETED_CONFIG], (SIMULATOR, ANALYST))
 
     def rerun_architect(self, simulation: SimulationRecord, prompt: str | None) -> None:
-        """Run the Architect again (from PROCESSING_CONFIG), then the rest of the pipeline."""
+        """Run the Architect again (from PROCESSING_CONFIG), then the rest of the pipeline.
+
+        Raises
+        ------
+        ApiError
+            409 with the structured body in the terminal statuses (COMPLETED_ANALYSIS,
+            FAILED), and 409 ``{"detail", "status"}`` for a simulation that runs the user's
+            own config (created with ``with-config`` or given one by ``PUT .../config``):
+            a new design would silently replace that config.
+        """
         now = self.now()
+        ended = self._ended(simulation, now)
+        if ended is not None:
+            raise ended
+        if simulation.user_config:
+            raise ApiError(
+                409,
+                {
+                    "detail": "This simulation runs a config you supplied; re-running the "
+                    "Architect would replace it. Edit it with PUT .../config instead",
+                    "status": self.status(simulation, now),
+                },
+            )
         self._restart(simulation, now)
         design_prompt = prompt or simulation.prompt
         if prompt is not None:
             for phase in content.fail_markers(prompt):
-                simulation.failures[phase] = Failure(phase, content.error_log_for(phase, prompt))
+                simulation.failures[phase] = Failure(phase)
         simulation.config = content.generate_config(design_prompt)
         self._plan(simulation, now, [], PHASES)
 
-    def results(self, simulation: SimulationRecord) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Return (metrics, analysis) of a finished simulation, else raise 409 (ruling R4)."""
+    def require_results(self, simulation: SimulationRecord) -> str:
+        """Return the status of a finished simulation, else raise 409 (running or failed)."""
         now = self.clock()
         real = self.real_status(simulation, now)
         if real == FAILED:
-            raise conflict(
-                "SIMULATION_FAILED",
-                f"Simulation failed: {simulation.timeline.error_log or 'unknown error'}",
-                FAILED,
-            )
+            ended = self._ended(simulation, now)
+            assert ended is not None
+            raise ended
         if real != COMPLETED_ANALYSIS:
             raise conflict(
-                "SIMULATION_NOT_COMPLETE",
+                SIMULATION_NOT_COMPLETE,
                 "Simulation is still running",
                 self.status(simulation, now),
             )
-        key = canonical(simulation.config)
-        if simulation.content_cache is None or simulation.content_cache[0] != key:
-            timelines = metrics.generate_metrics(simulation.config)
-            report = analysis.generate_analysis(simulation.config, timelines)
-            simulation.content_cache = (key, timelines, report)
-        return simulation.content_cache[1], simulation.content_cache[2]
+        return self.status(simulation, now)
 
     # Control operations -------------------------------------------------------------------
 
@@ -525,12 +607,15 @@ class EmulatorState:
                     self.status(simulation, now),
                 )
             blamed = running or timeline.upcoming_phase(now) or ANALYST
-            message = error_log or content.error_log_for(blamed, simulation.prompt)
+            message = error_log or content.error_log_for(
+                blamed, simulation.prompt, simulation.config
+            )
             timeline.fail_now(now, message, blamed)
             simulation.modified_at = now
             return "now"
-        failure = Failure(phase, error_log or content.error_log_for(phase, simulation.prompt))
-        if real not in TERMINAL and timeline.fail_when_reached(now, failure):
+        failure = Failure(phase, error_log)
+        message = self._failure_text(simulation, failure)
+        if real not in TERMINAL and timeline.fail_when_reached(now, failure, message):
             simulation.modified_at = now
             return "scheduled"
         simulation.failures[phase] = failure

@@ -21,7 +21,7 @@ def simulation_view(state: EmulatorState, simulation: SimulationRecord, now: flo
     """Render a Simulation object as seen at ``now``.
 
     ``error_log`` and ``scenario_id`` are always present: a string on FAILED and null
-    otherwise (ruling R3), and null when the simulation is in no scenario.
+    otherwise, and null when the simulation is in no scenario.
     """
     timeline = simulation.timeline
     status = state.status(simulation, now)
@@ -48,14 +48,8 @@ def simulation_view(state: EmulatorState, simulation: SimulationRecord, now: flo
     }
 
 
-def results_view(
-    state: EmulatorState,
-    simulation: SimulationRecord,
-    metrics: JSON,
-    analysis: JSON,
-    now: float,
-) -> JSON:
-    """Render SimulationResults (``results_version`` is always 1 in V1)."""
+def results_head(state: EmulatorState, simulation: SimulationRecord, now: float) -> JSON:
+    """Render SimulationResults without ``metrics`` and ``analysis`` (``results_version`` 1)."""
     return {
         "id": simulation.id,
         "status": state.status(simulation, now),
@@ -65,8 +59,6 @@ def results_view(
         "tenant_id": simulation.tenant_id,
         "results_version": 1,
         "config": simulation.config,
-        "metrics": metrics,
-        "analysis": analysis,
     }
 
 

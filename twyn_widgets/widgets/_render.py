@@ -12,9 +12,10 @@ invert and would fall below a readable contrast on one of the two backgrounds.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .._humanize import duration
@@ -32,6 +33,7 @@ __all__ = [
     "metrics_svg",
     "outcome_text",
     "phase_text",
+    "report_html",
     "result_html",
     "state_style",
     "status_html",
@@ -45,7 +47,7 @@ e = html.escape
 # -- palette ------------------------------------------------------------------------------------
 
 TEXT = "var(--jp-content-font-color1, #212121)"
-MUTED = "var(--jp-content-font-color2, #5f6368)"
+MUTED = "var(--jp-ui-font-color1, #424242)"
 SURFACE = "var(--jp-layout-color1, #ffffff)"
 PANEL = "var(--jp-layout-color2, #f5f5f5)"
 TRACK = "var(--jp-layout-color3, #e0e0e0)"
@@ -184,8 +186,47 @@ def durations_text(sim: Simulation | None) -> str:
     return " · ".join(parts)
 
 
+@functools.cache
+def _markdown_renderer() -> Callable[[str], str] | None:
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return None
+    # Why these options: raw HTML off, so markup in a report shows as text (markdown-it also
+    # refuses javascript: and data: links); images off, so a report cannot make the browser
+    # fetch from another site.
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+    render: Callable[[str], str] = md.render
+    return render
+
+
+def report_html(markdown: str) -> str:
+    """The Analyst's ``report_markdown`` rendered, folded under "Full report".
+
+    Rendered with markdown-it-py when it is installed (the ``notebooks`` extra brings it), else
+    shown as preformatted text; either way no markup from the report runs.
+    """
+    if not markdown.strip():
+        return ""
+    render = _markdown_renderer()
+    body = (
+        render(markdown)
+        if render is not None
+        else (
+            f'<pre style="white-space:pre-wrap;color:{TEXT};background:transparent">'
+            f"{e(markdown)}</pre>"
+        )
+    )
+    return (
+        f'<details class="twyn-report" style="margin:4px 0 8px 0;color:{TEXT}">'
+        f"<summary><b>Full report</b></summary>"
+        f'<div class="twyn-report-body" style="border-left:3px solid {BORDER};'
+        f'padding-left:10px">{body}</div></details>'
+    )
+
+
 def result_html(result: SimulationResult) -> str:
-    """The result view: title, id, durations, the analysis and a chart of the metrics."""
+    """The result view: title, durations, the analysis, the report and the metrics' charts."""
     analysis = result.analysis
     spans = durations_text(result.simulation)
     title = result.title or result.id
@@ -197,6 +238,7 @@ def result_html(result: SimulationResult) -> str:
         f"{_items('Key drivers', analysis.key_drivers)}"
         f"{_items('Risks', analysis.risks)}"
         f"{_items('Recommendations', analysis.recommendations)}"
+        f"{report_html(analysis.report_markdown)}"
         f'<div class="twyn-chart">{metrics_svg(result.metrics)}</div>'
         f"</div>"
     )
@@ -224,11 +266,11 @@ def ended_html(snapshot: WatchSnapshot) -> str:
     )
 
 
-def _bar(progress: float, accent: str, height: str = "10px") -> str:
+def _bar(progress: float, accent: str, height: str = "10px", cls: str = "twyn-row-bar") -> str:
     width = max(0.0, min(1.0, progress)) * 100
     return (
         f'<div style="background:{TRACK};height:{height};border-radius:3px">'
-        f'<div class="twyn-row-bar" style="width:{width:.1f}%;height:{height};'
+        f'<div class="{cls}" style="width:{width:.1f}%;height:{height};'
         f'border-radius:3px;background:{accent}"></div></div>'
     )
 
@@ -247,8 +289,10 @@ def watcher_static_html(
         f'<div class="twyn-watcher twyn-static" data-state="{e(str(snapshot.state))}" '
         f'style="max-width:900px;color:{TEXT}">'
         f'<div style="display:flex;align-items:center;gap:8px">'
-        f'<span style="width:3em;text-align:right">{progress * 100:.0f}%</span>'
-        f'<div style="flex:1">{_bar(progress, style.accent, "14px")}</div></div>'
+        f'<span class="twyn-static-percent" style="width:3em;text-align:right">'
+        f"{progress * 100:.0f}%</span>"
+        f'<div style="flex:1">{_bar(progress, style.accent, "14px", "twyn-static-bar")}</div>'
+        f"</div>"
         f"{status_html(snapshot, est, elapsed)}{body}</div>"
     )
 
@@ -311,7 +355,8 @@ def board_html(rows: Sequence[BoardRow]) -> str:
             f'<tr class="twyn-row" data-state="{e(str(state))}" '
             f'style="border-top:1px solid {BORDER};vertical-align:top">'
             f"<td>{i}</td>"
-            f'<td class="twyn-row-title" title="{e(title)}">{e(truncate(title))}<br>'
+            f'<td class="twyn-row-title" title="{e(title)}">'
+            f'<span class="twyn-row-name">{e(truncate(title))}</span><br>'
             f"{id_html(snap.simulation_id)}</td>"
             f"<td class='twyn-row-phase'>{e(phase_text(snap.phase)) or '&ndash;'}</td>"
             f'<td style="min-width:140px;padding-top:6px">'
