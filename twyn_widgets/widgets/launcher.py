@@ -22,8 +22,12 @@ __all__ = ["SimulationLauncher"]
 REPEAT_GUARD = 0.5
 """Seconds after a creation during which another click is taken as part of a double click."""
 
-_WIDE = W.Layout(width="100%")
 _LABELS = {"description_width": "8em"}
+
+
+def _wide() -> Any:
+    # One Layout per widget: a Layout is itself a widget, and a shared one would change all.
+    return W.Layout(width="100%")
 
 
 def _error_html(message: str, details: list[str]) -> str:
@@ -87,17 +91,17 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
             description="Prompt",
             placeholder="How will a 10% price rise affect churn?",
             rows=3,
-            layout=_WIDE,
+            layout=_wide(),
             style=_LABELS,
         )
         self.title = W.Text(
-            description="Title", placeholder="optional", layout=_WIDE, style=_LABELS
+            description="Title", placeholder="optional", layout=_wide(), style=_LABELS
         )
         self.tags = W.Text(
-            description="Tags", placeholder="comma, separated", layout=_WIDE, style=_LABELS
+            description="Tags", placeholder="comma, separated", layout=_wide(), style=_LABELS
         )
         self.scenario = W.Text(
-            description="Scenario id", placeholder="optional", layout=_WIDE, style=_LABELS
+            description="Scenario id", placeholder="optional", layout=_wide(), style=_LABELS
         )
         self.with_config = W.ToggleButton(
             value=False,
