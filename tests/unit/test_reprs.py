@@ -7,6 +7,8 @@ import pickle
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import twyn_widgets as tw
 from tests.docs_examples import COMPLETED_STATES, CREATED, RESULTS
@@ -87,3 +89,22 @@ def test_many_long_parts_are_still_cut_to_the_limit() -> None:
     assert text.startswith("Thing(part0='vvv")
     assert text.endswith("…)")
     assert one_line_repr("Thing", a=1, b=None, c="x") == "Thing(a=1, c='x')"
+
+
+@given(
+    sim_id=st.text(min_size=1, max_size=300),
+    title=st.text(max_size=500),
+    summary=st.text(max_size=500),
+    drivers=st.lists(st.text(max_size=5), max_size=30),
+)
+def test_any_served_text_keeps_every_repr_on_one_short_line(
+    sim_id: str, title: str, summary: str, drivers: list[str]
+) -> None:
+    data = dict(RESULTS, id=sim_id, title=title)
+    data["analysis"] = dict(RESULTS["analysis"], executive_summary=summary, key_drivers=drivers)
+    result = tw.SimulationResult.from_json(data)
+    sim = tw.Simulation.from_json(dict(CREATED, id=sim_id, title=title))
+    for obj in (result, result.analysis, result.metrics, sim):
+        text = repr(obj)
+        assert len(text) <= REPR_LIMIT
+        assert text.splitlines() == [text]
