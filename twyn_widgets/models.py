@@ -271,7 +271,7 @@ class Simulation:
 
     def __repr__(self) -> str:
         # Why short: a simulation is often the last line of a cell; the prompt and the raw
-        # JSON would fill the screen (issue 11). The fields stay one attribute away.
+        # JSON would fill the screen. The fields stay one attribute away.
         return one_line_repr(
             "Simulation",
             id=self.id,
@@ -621,7 +621,7 @@ class SimulationResult:
 
     def __repr__(self) -> str:
         # Why short: ``res`` as a cell's last line printed 4,797 characters of config and
-        # timeline (issue 11); the notebook shows _repr_html_, terminals this line.
+        # timeline; the notebook shows _repr_html_, terminals this line.
         return one_line_repr(
             "SimulationResult",
             id=self.id,
@@ -634,9 +634,9 @@ class SimulationResult:
 
     def _repr_html_(self) -> str:
         """The watcher's result view: title, durations, analysis and charts."""
-        # Why a late import: the renderer pulls in the widgets' layer, which import twyn_widgets
-        # must not load; only a notebook asking for HTML pays for it.
-        from .widgets._render import result_html
+        # Why a late import: only a notebook asking for HTML pays for the renderer. It imports
+        # nothing of the models at run time, so this is no import cycle.
+        from ._render import result_html
 
         return result_html(self)
 

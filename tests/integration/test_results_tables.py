@@ -9,8 +9,8 @@ import matplotlib
 import pytest
 
 import twyn_widgets as tw
+from twyn_widgets._render import result_html
 from twyn_widgets.models import REPR_LIMIT
-from twyn_widgets.widgets._render import result_html
 
 matplotlib.use("Agg")
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import ipywidgets as W
 
+from .. import _render as R
 from .._connect import resolve_client
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from . import _render as R
 from .live import LiveBox
 from .watcher import SimulationWatcher
 

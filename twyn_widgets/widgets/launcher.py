@@ -10,11 +10,11 @@ from typing import Any
 
 import ipywidgets as W
 
+from .. import _render as R
 from .._connect import resolve_client
 from ..client import TwynClient
 from ..errors import ValidationError
 from ..models import Simulation
-from . import _render as R
 from .watcher import SimulationWatcher
 
 __all__ = ["SimulationLauncher"]
@@ -28,16 +28,6 @@ _LABELS = {"description_width": "8em"}
 def _wide() -> Any:
     # One Layout per widget: a Layout is itself a widget, and a shared one would change all.
     return W.Layout(width="100%")
-
-
-def _error_html(message: str, details: list[str]) -> str:
-    # Every part comes from the server or the user: escaped with the renderer's one escape.
-    items = "".join(f"<li>{R.e(d)}</li>" for d in details)
-    listing = f"<ul style='margin:2px 0'>{items}</ul>" if items else ""
-    return (
-        f'<div class="twyn-launch-error" style="border-left:4px solid {R.DANGER};'
-        f'padding-left:8px;color:{R.TEXT}">{R.e(message)}{listing}</div>'
-    )
 
 
 class SimulationLauncher(W.VBox):  # type: ignore[misc]
@@ -163,7 +153,7 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
             try:
                 sim = self._create()
             except Exception as exc:  # shown in the form, as the user needs it
-                self.message.value = _error_html(*_describe(exc))
+                self.message.value = R.form_error_html(*_describe(exc))
                 return None
             self._last_created = self._clock()
             self.simulations.append(sim)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .._humanize import duration
+from .._render import outcome_text, phase_text, title_of, truncate
 from ..polling import WatchSnapshot
-from ._render import outcome_text, phase_text, title_of, truncate
 
 __all__ = ["progress_line", "watcher_repr"]
 

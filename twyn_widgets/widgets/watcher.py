@@ -13,13 +13,13 @@ from typing import Any
 import ipywidgets as W
 import traitlets
 
+from .. import _render as R
 from .._connect import resolve_client
 from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient, simulation_id
 from ..errors import ProtocolError
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from . import _render as R
 from .live import LiveBox
 from .text import progress_line, watcher_repr
 

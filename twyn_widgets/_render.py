@@ -1,7 +1,11 @@
-"""All the widgets' HTML, in one place: escaping, the palette, truncation, state to style.
+"""All the HTML the package shows, in one place: escaping, the palette, truncation, state to
+style.
 
-Every string from the server is escaped here and only here; the watcher, the board and the
-static summaries saved in notebooks are all built from these functions.
+Every string from the server is escaped here and only here; the watcher, the board, the
+launcher, the static summaries saved in notebooks and ``SimulationResult._repr_html_`` are all
+built from these functions. At run time this module imports nothing of the package but
+``_humanize`` (models, snapshots and estimates are only read), so the models can use it for their
+HTML repr without an import cycle and without loading the widgets.
 
 Colours come from JupyterLab's theme variables (``--jp-*``) with fallbacks for places that do not
 define them (GitHub, nbviewer, VS Code). Text always uses the theme's content colours, which
@@ -17,11 +21,14 @@ import html
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .._humanize import duration
-from ..estimate import Estimate
-from ..models import Metrics, Phase, Simulation, SimulationResult
-from ..polling import WatchSnapshot, WatchState
+from ._humanize import duration
+
+if TYPE_CHECKING:
+    from .estimate import Estimate
+    from .models import Metrics, Phase, Simulation, SimulationResult
+    from .polling import WatchSnapshot, WatchState
 
 __all__ = [
     "TITLE_LIMIT",
@@ -30,6 +37,7 @@ __all__ = [
     "board_html",
     "e",
     "ended_html",
+    "form_error_html",
     "metrics_svg",
     "outcome_text",
     "phase_text",
@@ -78,21 +86,23 @@ class StateStyle:
     bar_style: str
 
 
+# Keyed by the states' values (WatchState is a str enum): no import of the polling layer.
 _STYLES = {
-    WatchState.WATCHING: StateStyle("running", INFO, "info"),
-    WatchState.RETRYING: StateStyle("retrying", WARNING, "warning"),
-    WatchState.RATE_LIMITED: StateStyle("rate limited", WARNING, "warning"),
-    WatchState.SUCCEEDED: StateStyle("done", SUCCESS, "success"),
-    WatchState.FAILED: StateStyle("failed", DANGER, "danger"),
-    WatchState.ERROR: StateStyle("error", DANGER, "danger"),
-    WatchState.TIMED_OUT: StateStyle("timed out", WARNING, "warning"),
-    WatchState.STOPPED: StateStyle("stopped watching", WARNING, "warning"),
+    "watching": StateStyle("running", INFO, "info"),
+    "retrying": StateStyle("retrying", WARNING, "warning"),
+    "rate-limited": StateStyle("rate limited", WARNING, "warning"),
+    "succeeded": StateStyle("done", SUCCESS, "success"),
+    "failed": StateStyle("failed", DANGER, "danger"),
+    "error": StateStyle("error", DANGER, "danger"),
+    "timed-out": StateStyle("timed out", WARNING, "warning"),
+    "stopped": StateStyle("stopped watching", WARNING, "warning"),
 }
+_FAILED, _SUCCEEDED = "failed", "succeeded"
 
 
 def state_style(state: WatchState) -> StateStyle:
     """The one mapping from a watch state to its word, colour and bar style."""
-    return _STYLES.get(state, _STYLES[WatchState.WATCHING])
+    return _STYLES.get(str(state), _STYLES["watching"])
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -116,7 +126,7 @@ def outcome_text(snapshot: WatchSnapshot) -> str:
 
 def phase_text(phase: Phase | None) -> str:
     """``Simulator, 2 of 3``, or an empty string."""
-    return "" if phase is None else f"{phase.label}, {phase.number} of {len(Phase)}"
+    return "" if phase is None else f"{phase.label}, {phase.number} of {len(type(phase))}"
 
 
 def _mark(accent: str) -> str:
@@ -179,7 +189,10 @@ def durations_text(sim: Simulation | None) -> str:
     if sim is None:
         return ""
     spans = sim.phase_durations()
-    parts = [f"{p.label} {duration(spans[p].total_seconds())}" for p in Phase if p in spans]
+    parts = [
+        f"{p.label} {duration(spans[p].total_seconds())}"
+        for p in sorted(spans, key=lambda p: p.number)
+    ]
     total = sim.total_duration
     if total is not None:
         parts.insert(0, f"total {duration(total.total_seconds())}")
@@ -248,7 +261,7 @@ def ended_html(snapshot: WatchSnapshot) -> str:
     """What a watch that ended without a result shows: the error and, on FAILED, the phase."""
     sim = snapshot.simulation
     box = f"border-left:4px solid {DANGER};padding-left:8px;color:{TEXT}"
-    if snapshot.state is WatchState.FAILED and sim is not None:
+    if snapshot.state == _FAILED and sim is not None:
         phase = sim.failed_phase
         where = f" in the {phase.label} phase" if phase else ""
         log = sim.error_log or "the server gave no error_log"
@@ -313,7 +326,7 @@ def _row_outcome(snapshot: WatchSnapshot) -> str:
     style = state_style(snapshot.state)
     word = f"{_mark(style.accent)}{e(style.word)}"
     sim = snapshot.simulation
-    if snapshot.state is WatchState.FAILED and sim is not None:
+    if snapshot.state == _FAILED and sim is not None:
         phase = sim.failed_phase
         where = f" in the {phase.label}" if phase else ""
         log = sim.error_log or "the server gave no error_log"
@@ -330,7 +343,7 @@ def _row_outcome(snapshot: WatchSnapshot) -> str:
         return (
             f'{word}<div class="twyn-row-notice" style="color:{MUTED}">{e(snapshot.notice)}</div>'
         )
-    if snapshot.done and snapshot.error is not None and snapshot.state is not WatchState.FAILED:
+    if snapshot.done and snapshot.error is not None and snapshot.state != _FAILED:
         return f'{word}<div class="twyn-row-error">{e(str(snapshot.error))}</div>'
     return word
 
@@ -344,9 +357,9 @@ def board_html(rows: Sequence[BoardRow]) -> str:
         state = snap.state
         if not state.is_final:
             counts["running"] += 1
-        elif state is WatchState.SUCCEEDED:
+        elif state == _SUCCEEDED:
             counts["done"] += 1
-        elif state in (WatchState.FAILED, WatchState.ERROR):
+        elif state in (_FAILED, "error"):
             counts["failed"] += 1
         else:
             counts["other"] += 1
@@ -439,3 +452,16 @@ def metrics_svg(metrics: Metrics, *, max_panels: int = 24) -> str:
             panels += 1
         parts.append("</div>")
     return "".join(parts) or "<div>No metrics.</div>"
+
+
+# -- the launcher -------------------------------------------------------------------------------
+
+
+def form_error_html(message: str, details: Sequence[str]) -> str:
+    """An error under a form: the message and, for a 422, the fields it names (all escaped)."""
+    items = "".join(f"<li>{e(d)}</li>" for d in details)
+    listing = f"<ul style='margin:2px 0'>{items}</ul>" if items else ""
+    return (
+        f'<div class="twyn-launch-error" style="border-left:4px solid {DANGER};'
+        f'padding-left:8px;color:{TEXT}">{e(message)}{listing}</div>'
+    )
