@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import html
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ __all__ = [
     "board_html",
     "e",
     "ended_html",
+    "finals_html",
     "form_error_html",
     "metrics_svg",
     "outcome_text",
@@ -394,9 +395,43 @@ def board_html(rows: Sequence[BoardRow]) -> str:
     return summary + table
 
 
-def board_static_html(rows: Sequence[BoardRow]) -> str:
+def finals_html(titles: Mapping[str, str], finals: Mapping[str, Mapping[str, float]]) -> str:
+    """The table of final values under an ended board: a row per succeeded simulation, a
+    column per ``group/metric`` (the numbers ``tw.compare`` gives), scrolling sideways."""
+    if not finals:
+        return ""
+    columns = list(dict.fromkeys(name for values in finals.values() for name in values))
+    if not columns:
+        return ""
+    cell = "padding:2px 8px;text-align:right;white-space:nowrap"
+    head = "".join(f'<th style="{cell}">{e(c)}</th>' for c in columns)
+    body = "".join(
+        f'<tr style="border-top:1px solid {BORDER}">'
+        f'<td style="padding:2px 8px" title="{e(sim_id)}">{e(truncate(titles.get(sim_id, sim_id)))}'
+        f"</td>"
+        + "".join(
+            f'<td style="{cell}">{values[c]:.4g}</td>'
+            if c in values
+            else f'<td style="{cell}"></td>'
+            for c in columns
+        )
+        + "</tr>"
+        for sim_id, values in finals.items()
+    )
+    return (
+        f'<div class="twyn-finals" style="margin-top:8px;color:{TEXT}">'
+        f"<b>Final values</b> (as <code>tw.compare(results)</code> gives them)"
+        f'<div style="overflow-x:auto"><table style="border-collapse:collapse;color:{TEXT}">'
+        f'<thead><tr><th style="text-align:left;padding:2px 8px">Simulation</th>{head}</tr>'
+        f"</thead><tbody>{body}</tbody></table></div></div>"
+    )
+
+
+def board_static_html(rows: Sequence[BoardRow], finals: str = "") -> str:
     """The board as static HTML, for the notebook file once every row has ended."""
-    return f'<div class="twyn-board twyn-static" style="color:{TEXT}">{board_html(rows)}</div>'
+    return (
+        f'<div class="twyn-board twyn-static" style="color:{TEXT}">{board_html(rows)}{finals}</div>'
+    )
 
 
 # -- charts -------------------------------------------------------------------------------------

@@ -152,10 +152,28 @@ def test_a_board_waited_on_in_another_cell_keeps_its_outcome(
             " client=c)\nb"
         ),
         nbformat.v4.new_code_cell("rs = b.wait()"),
+        # What tw.compare gives, as the board formats numbers (after the wait: changes nothing).
+        nbformat.v4.new_code_cell(
+            "import json\n"
+            "print(json.dumps({k: {m: f'{v:.4g}' for m, v in d.items()}"
+            " for k, d in tw.final_values(rs).items()}))"
+        ),
     ]
     saved = _run(book, tmp_path)
     board = [o["data"] for o in _outputs_of(saved, 0) if "data" in o]
     assert len(board) == 1
     assert VIEW not in board[0]
-    assert "3 simulations</b>: 0 running, 3 done" in board[0]["text/html"]
+    html = board[0]["text/html"]
+    assert "3 simulations</b>: 0 running, 3 done" in html
     assert json.dumps(board[0]).count("twyn-row") >= 3
+    # Under the ended board, the table of final values: the numbers of tw.compare.
+    finals = json.loads(_outputs_of(saved, 2)[0]["text"])
+    assert len(finals) == 3
+    table = html.split('class="twyn-finals"', 1)[1]
+    head = table.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    columns = [th.split(">", 1)[1] for th in head.split("</th>")[1:-1]]
+    for sim_id, values in finals.items():
+        row = table.split(f'title="{sim_id}"', 1)[1].split("</tr>", 1)[0]
+        cells = [td.split(">", 1)[1] for td in row.split("</td>")[1:-1]]
+        shown = {c: v for c, v in zip(columns, cells, strict=True) if v}
+        assert shown == values, sim_id

@@ -14,6 +14,7 @@ import ipywidgets as W
 
 from .. import _render as R
 from .._connect import resolve_client
+from .._frames import final_values
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
@@ -228,8 +229,18 @@ class SimulationBoard(LiveBox):
         return rows
 
     def _html(self) -> str:
-        """The counts and the table."""
-        return R.board_html(self._rows())
+        """The counts and the table; once every row has ended, the final values under it."""
+        return R.board_html(self._rows()) + self._finals()
+
+    def _finals(self) -> str:
+        watches = self.watches
+        if not watches or not all(w.done() for w in watches):
+            return ""
+        results = [
+            r for r in (_outcome(w, True) for w in watches) if isinstance(r, SimulationResult)
+        ]
+        titles = {r.id: r.title or r.id for r in results}
+        return R.finals_html(titles, final_values(results))
 
     def _refresh(self, now: float) -> bool:
         with self._lock:
@@ -254,7 +265,7 @@ class SimulationBoard(LiveBox):
         return bool(watches) and all(w.done() for w in watches)
 
     def _static_html(self) -> str:
-        return R.board_static_html(self._rows())
+        return R.board_static_html(self._rows(), self._finals())
 
     def __repr__(self) -> str:
         c = self.counts()
