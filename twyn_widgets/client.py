@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -11,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import errors
-from .models import RateLimit, Scenario, Simulation, SimulationPage, SimulationResult
+from .models import (
+    RateLimit,
+    Scenario,
+    Simulation,
+    SimulationPage,
+    SimulationRef,
+    SimulationResult,
+    check_id,
+    simulation_id,
+)
 from .transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
 
 if TYPE_CHECKING:
@@ -21,36 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "SimulationRef", "TwynClient", "simulation_id"]
 
 DEFAULT_BASE_URL = "https://api.twyn.it/v1"
-
-SimulationRef = str | Simulation | Mapping[str, Any]
-"""What the client accepts for a simulation: its id, a :class:`Simulation`, or the API's dict."""
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
-
-
-def _check_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        shown = repr(value)[:40] + ("..." if len(repr(value)) > 40 else "")
-        raise errors.InvalidIdError(
-            f"{what} {shown} is not a valid id (letters, digits, '-' and '_', 1-128 characters)"
-        )
-    return value
-
-
-def simulation_id(simulation: SimulationRef) -> str:
-    """The validated id of a simulation given as an id, a :class:`Simulation` or the API's dict.
-
-    Raises
-    ------
-    InvalidIdError
-        The id could reach another path (``/``, ``..``, ``?``, ``#``, ``%``, spaces, control
-        characters, non-ASCII, over 128 characters): refused before any request.
-    """
-    if isinstance(simulation, Simulation):
-        return _check_id(simulation.id, "simulation id")
-    if isinstance(simulation, Mapping):
-        return _check_id(simulation.get("id"), "simulation id")
-    return _check_id(simulation, "simulation id")
 
 
 def _iso(value: datetime | str | None) -> str | None:
@@ -214,7 +192,7 @@ class TwynClient:
         body: dict[str, Any] = {"prompt": prompt}
         body.update(_present(title=title, tags=_list(tags), metadata=_dict(metadata)))
         if scenario_id is not None:
-            body["scenario_id"] = _check_id(scenario_id, "scenario id")
+            body["scenario_id"] = check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations", body=body)
         return Simulation.from_json(self._object(data, "create simulation"))
 
@@ -235,7 +213,7 @@ class TwynClient:
         body: dict[str, Any] = {"prompt": prompt, "config": dict(config)}
         body.update(_present(title=title, tags=_list(tags)))
         if scenario_id is not None:
-            body["scenario_id"] = _check_id(scenario_id, "scenario id")
+            body["scenario_id"] = check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations/with-config", body=body)
         return Simulation.from_json(self._object(data, "create simulation"))
 
@@ -360,7 +338,7 @@ class TwynClient:
 
     def get_scenario(self, scenario_id: str) -> Scenario:
         """``GET /v1/scenarios/{id}``."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         data = self._call("GET", f"/scenarios/{quote(sid, safe='')}")
         return Scenario.from_json(self._object(data, f"scenario {sid}"))
 
@@ -368,14 +346,14 @@ class TwynClient:
         self, scenario_id: str, *, name: str | None = None, description: str | None = None
     ) -> Scenario:
         """``PUT /v1/scenarios/{id}``: change the name and/or the description."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         body = _present(name=name, description=description)
         data = self._call("PUT", f"/scenarios/{quote(sid, safe='')}", body=body)
         return Scenario.from_json(self._object(data, f"scenario {sid}"))
 
     def delete_scenario(self, scenario_id: str) -> None:
         """``DELETE /v1/scenarios/{id}``: its simulations stay, with ``scenario_id`` null."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         self._call("DELETE", f"/scenarios/{quote(sid, safe='')}")
 
     # -- keys -------------------------------------------------------------------------------------
@@ -415,7 +393,7 @@ class TwynClient:
         """
         # Why a late import: the polling layer sits above the client; the client only offers
         # this door into it.
-        from .polling.engine import get_engine
+        from .polling._engine import get_engine
 
         return get_engine().watch(self, simulation, schedule=schedule, timeout=timeout)
 

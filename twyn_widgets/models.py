@@ -8,12 +8,13 @@ naming it. Unknown status strings (a future API) are kept as they are (ruling R1
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from .errors import ProtocolError
+from .errors import InvalidIdError, ProtocolError
 
 __all__ = [
     "Analysis",
@@ -25,10 +26,13 @@ __all__ = [
     "Scenario",
     "Simulation",
     "SimulationPage",
+    "SimulationRef",
     "SimulationResult",
     "Status",
     "TimeStep",
+    "check_id",
     "parse_timestamp",
+    "simulation_id",
 ]
 
 
@@ -579,3 +583,37 @@ class RateLimit:
     def seconds_to_reset(self, now: float) -> float | None:
         """Seconds from the epoch time ``now`` to the reset, or ``None`` when unknown."""
         return None if self.reset is None else max(0.0, self.reset - now)
+
+
+# --- ids -------------------------------------------------------------------------------------
+
+SimulationRef = str | Simulation | Mapping[str, Any]
+"""What the client accepts for a simulation: its id, a :class:`Simulation`, or the API's dict."""
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
+
+
+def check_id(value: object, what: str) -> str:
+    """``value`` if it is a safe id for a URL path, else :class:`InvalidIdError` naming ``what``."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        shown = repr(value)[:40] + ("..." if len(repr(value)) > 40 else "")
+        raise InvalidIdError(
+            f"{what} {shown} is not a valid id (letters, digits, '-' and '_', 1-128 characters)"
+        )
+    return value
+
+
+def simulation_id(simulation: SimulationRef) -> str:
+    """The validated id of a simulation given as an id, a :class:`Simulation` or the API's dict.
+
+    Raises
+    ------
+    InvalidIdError
+        The id could reach another path (``/``, ``..``, ``?``, ``#``, ``%``, spaces, control
+        characters, non-ASCII, over 128 characters): refused before any request.
+    """
+    if isinstance(simulation, Simulation):
+        return check_id(simulation.id, "simulation id")
+    if isinstance(simulation, Mapping):
+        return check_id(simulation.get("id"), "simulation id")
+    return check_id(simulation, "simulation id")

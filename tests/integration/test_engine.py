@@ -13,7 +13,7 @@ import pytest
 import twyn_widgets as tw
 from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
-from twyn_widgets.polling.engine import POOL_SIZE
+from twyn_widgets.polling._engine import POOL_SIZE
 
 
 def record(watch: tw.Watch) -> list[WatchSnapshot]:
@@ -54,7 +54,7 @@ def test_watching_the_same_simulation_twice_shares_one_poller(client: TwynClient
     first = client.watch(sim)
     second = client.watch(sim.id)
     assert first is not second
-    assert first._tracker is second._tracker
+    assert get_engine().watching(client) == 1
     assert first.result(20).id == second.result(20).id
 
 
@@ -68,8 +68,6 @@ def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu:
         first.result(1)
     assert first.snapshot.state is WatchState.STOPPED
     assert second.stop()
-    engine = get_engine()
-    assert all(t.simulation_id != sim.id for t in engine._trackers.values())
     before = emu.counters()["requests_total"]
     time.sleep(0.1)  # 60 polls' worth of Fixed(5) at 600x
     assert emu.counters()["requests_total"] == before

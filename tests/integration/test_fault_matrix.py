@@ -61,7 +61,7 @@ def finish(widget: SimulationWatcher) -> str:
 
 def assert_nothing_polls(client: TwynClient) -> None:
     engine = get_engine()
-    assert not [t for t in list(engine._trackers.values()) if t.client is client]
+    assert engine.watching(client) == 0
 
 
 TRANSIENT = {

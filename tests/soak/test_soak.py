@@ -18,7 +18,7 @@ import pytest
 import twyn_widgets as tw
 from tests.proxy import Proxy
 from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
-from twyn_widgets.polling.engine import POOL_SIZE
+from twyn_widgets.polling._engine import POOL_SIZE
 
 pytestmark = pytest.mark.slow
 

@@ -1,15 +1,16 @@
-"""The polling layer: one scheduler for every watch, schedules, the rate budget, watches.
+"""The polling layer: one scheduler for every watch, schedules, watches and their snapshots.
 
-No ipywidgets here: widgets subscribe to a :class:`Watch` and render its snapshots.
+No ipywidgets here: widgets subscribe to a :class:`Watch` and render its snapshots. The
+engine, the state machine, the rate budget and the workers live in private modules.
 """
 
 from __future__ import annotations
 
-from .budget import RateBudget
-from .engine import DEFAULT_TIMEOUT, Engine, get_engine
+from ._budget import RateBudget
+from ._core import retry_delay
+from ._engine import DEFAULT_TIMEOUT, Engine, get_engine
 from .schedules import MIN_INTERVAL, Backoff, Fixed, PhaseAware, PollContext, Schedule
 from .snapshot import WatchSnapshot, WatchState
-from .tracker import retry_delay
 from .watch import Watch
 
 __all__ = [

@@ -133,6 +133,9 @@ class PhaseAware:
 
     __slots__ = ("final_interval", "interval", "max_interval", "transition_interval")
 
+    needs_phase_timing = True
+    """It reads ``phase_elapsed``: a list summary without a lifecycle calls for a single GET."""
+
     def __init__(
         self,
         *,
