@@ -38,7 +38,7 @@ from .schedules import PhaseAware, Schedule, seconds
 from .snapshot import WatchSnapshot
 from .watch import Watch
 
-__all__ = ["DEFAULT_TIMEOUT", "POOL_SIZE", "Engine", "get_engine"]
+__all__ = ["DEFAULT_TIMEOUT", "POOL_SIZE", "Engine", "due_time", "get_engine", "hold_key"]
 
 log = logging.getLogger("twyn_widgets")
 
@@ -206,10 +206,7 @@ class Engine:
         if decision.ended or decision.at is None or entry.state.ended:
             return
         now = time.time()
-        budget = self.budget(entry.client)
-        # Why max with the budget: a send before earliest() would be refused anyway.
-        hold = budget.earliest(now, urgent=decision.fetch is Fetch.RESULTS)
-        wait = max(decision.at, hold) - now
+        wait = due_time(decision, self.budget(entry.client), now) - now
         entry.due_seq = self._push(time.monotonic() + max(0.0, wait), entry)
 
     def _detach(self, entry: _Entry, handle: Watch) -> None:
@@ -400,9 +397,7 @@ class Engine:
     def _failed(self, entry: _Entry, exc: errors.TwynError) -> _Outcome:
         """Feed a failure to the state machine (under the lock); a 429 pauses the whole key."""
         now = time.time()
-        if isinstance(exc, errors.RateLimited):
-            wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
-            self.budget(entry.client).pause(wait, now)
+        hold_key(self.budget(entry.client), exc, now)
         return (entry, entry.state.on_error(exc, now))
 
     def _apply(self, client: PollingClient, step: Callable[[], Iterable[_Outcome]]) -> None:
@@ -432,6 +427,23 @@ class Engine:
             for entry, decision in outcomes:
                 entry.in_flight = False
                 self._schedule(entry, decision)
+
+
+def due_time(decision: Decision, budget: RateBudget, now: float) -> float:
+    """Epoch time to send what ``decision`` asks for: its own time, or later if the budget says.
+
+    Why the budget can only delay: a send before ``earliest()`` would be refused anyway. A
+    results fetch is urgent: it skips the spacing of polls, never a 429's pause.
+    """
+    at = now if decision.at is None else decision.at
+    return max(at, budget.earliest(now, urgent=decision.fetch is Fetch.RESULTS))
+
+
+def hold_key(budget: RateBudget, exc: BaseException, now: float) -> None:
+    """After a 429 every request of the key waits its ``retry_after`` (unscaled)."""
+    if isinstance(exc, errors.RateLimited):
+        wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+        budget.pause(wait, now)
 
 
 def _listable(entry: _Entry) -> bool:
