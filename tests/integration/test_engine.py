@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import SPEED
 from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
 from twyn_widgets.polling._engine import POOL_SIZE
@@ -213,17 +217,91 @@ def test_low_rate_limit_is_never_exceeded(emu: Any) -> None:
     assert not any(s.state is WatchState.RATE_LIMITED for snaps in seen for s in snaps)
 
 
-def test_thousand_watches_add_no_threads(emu: Any) -> None:
+THREADS_PROBE = """
+import json, sys, threading, time
+from twyn_widgets.client import TwynClient
+
+key, base, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+client = TwynClient(key, base, time_scale=1 / 600)
+before = threading.active_count()
+# ids that do not exist: each watch polls, then ends with NotFound
+watches = [client.watch(f"missing-{i}", timeout=60_000) for i in range(count)]
+peak, busy = before, 0
+while not all(w.done() for w in watches):
+    running = sum(not w.done() for w in watches)
+    threads = len(threading.enumerate())
+    if running >= 0.9 * count:  # a sample taken while (nearly) every watch runs
+        busy = max(busy, running)
+        peak = max(peak, threads)
+    time.sleep(0.001)
+ended = sum(isinstance(w.exception(), Exception) for w in watches)
+print(json.dumps({"before": before, "peak": peak, "busy": busy, "ended": ended}))
+"""
+
+
+def thread_peak(emu: Any, key: str, count: int) -> dict[str, int]:
+    """Threads of a fresh interpreter, counted by ``threading.enumerate``, while it watches."""
+    out = subprocess.run(
+        [sys.executable, "-c", THREADS_PROBE, key, emu.base_url, str(count)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    data: dict[str, int] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["ended"] == count
+    assert data["busy"] >= 0.9 * count, "no sample was taken while the watches ran"
+    return data
+
+
+def test_thousand_watches_use_the_threads_of_one(emu: Any) -> None:
     _, key = emu.new_tenant("threads")
     emu.set_rate_limit(key, 1_000_000)
-    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
-    engine = get_engine()
-    # 1000 ids that do not exist: each watch polls once, then ends with NotFound.
-    watches = [client.watch(f"missing-{i}", timeout=60_000) for i in range(1000)]
-    names = {t.name for t in threading.enumerate() if t.name.startswith("twyn-")}
-    assert engine.threads <= 1 + POOL_SIZE
-    assert len([n for n in names if n.startswith(("twyn-poll", "twyn-scheduler"))]) <= 1 + POOL_SIZE
-    for w in watches:
-        with pytest.raises(tw.NotFound):
-            w.result(60)
-    assert engine.threads <= 1 + POOL_SIZE
+    # Slow answers keep every watch running for a while: the list sweep, and missing-0's GET.
+    emu.inject("slow", fraction=1.0, path="^/v1/simulations/missing-0$", delay=0.5)
+    emu.inject("slow", fraction=1.0, path="^/v1/simulations$", delay=0.05)
+    try:
+        one = thread_peak(emu, key, 1)
+        many = thread_peak(emu, key, 1000)
+    finally:
+        emu.clear_faults()
+    assert one["before"] == many["before"]
+    # One watch starts the scheduler and a worker; a thousand may fill the pool, no more.
+    assert one["peak"] - one["before"] >= 2
+    assert many["peak"] - many["before"] <= 1 + POOL_SIZE
+    assert many["peak"] <= one["peak"] + POOL_SIZE - 1
+
+
+def singles_for_three_watches(items: str) -> int:
+    """Single GETs the server saw while three watches on one client ran to their end."""
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED, seed=11, list_items=items) as server:
+        client = server.client()
+        # A neighbour held at an unknown status keeps the client's polls in list sweeps.
+        holder = client.create_simulation("engine: held")
+        server.force_status(holder.id, "QUEUED", duration=60)
+        failing = client.create_simulation("engine: shapes [fail:analyst]")
+        fine = [client.create_simulation(f"engine: shapes {i}") for i in range(2)]
+        held = client.watch(holder, schedule=Fixed(600), timeout=60_000)
+        server.reset_counters()
+        watches = [client.watch(s) for s in [failing, *fine]]
+        with pytest.raises(tw.SimulationFailed) as exc:
+            watches[0].result(30)
+        assert exc.value.error_log  # the failure's log is never lost, whatever the list serves
+        assert exc.value.phase == "Analyst"
+        for w in watches[1:]:
+            assert w.result(30).analysis.executive_summary
+        held.stop()
+        by_route = server.counters()["requests"]
+        assert by_route.get("GET /v1/simulations", 0) > 0
+        return int(by_route.get("GET /v1/simulations/{id}", 0))
+
+
+def test_summary_list_items_cost_single_gets_only_for_decisions_whole_ones_none() -> None:
+    summary = singles_for_three_watches("summary")
+    # At least the terminal status of each watch; at most that, one per phase entered and
+    # a first poll that found the sweep busy.
+    assert 3 <= summary <= 5 * 3
+    # Whole items need no follow-up: only a first poll that finds the sweep busy goes alone.
+    assert singles_for_three_watches("full") < 3

@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         help="requests per key per emulated hour (default: %(default)s)",
     )
     parser.add_argument(
+        "--list-items",
+        default="full",
+        choices=["full", "summary"],
+        help="items of GET /v1/simulations: whole simulations or summaries "
+        "(id, title, status, created_at) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug", "trace"],
@@ -80,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         rate_limit=args.rate_limit,
         log_level=args.log_level,
+        list_items=args.list_items,
     )
     # SIGTERM (e.g. from a process manager) stops as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)

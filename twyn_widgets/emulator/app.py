@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from . import api_keys, api_scenarios, api_simulations, control
 from .auth import AuthMiddleware
-from .context import EmulatorContext
+from .context import EmulatorContext, ListItems
 from .counters import Counters, CountersMiddleware
 from .errors import ApiError, api_error_handler, internal_error_handler
 from .faults import FaultMiddleware, FaultRegistry
@@ -51,6 +51,7 @@ def create_app(
     seed: int = 0,
     rate_limit: int = 1000,
     clock: Clock | None = None,
+    list_items: ListItems = "full",
 ) -> FastAPI:
     """Build the emulator's ASGI application.
 
@@ -65,6 +66,9 @@ def create_app(
         is the documented hour of emulated time: ``3600 / speed`` real seconds.
     clock
         Source of the current time in epoch seconds (default :func:`time.time`).
+    list_items
+        ``"summary"`` makes ``GET /v1/simulations`` items summaries (``id``, ``title``,
+        ``status``, ``created_at``); ``"full"`` (default) serves whole simulations.
 
     Returns
     -------
@@ -86,6 +90,7 @@ def create_app(
         counters=Counters(),
         tenant=tenant,
         key=key,
+        list_items=list_items,
     )
     app = FastAPI(
         title=TITLE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
@@ -11,6 +11,9 @@ from .counters import Counters
 from .faults import FaultRegistry
 from .ratelimit import RateLimiter
 from .state import ApiKey, EmulatorState, Tenant
+
+ListItems = Literal["full", "summary"]
+"""What ``GET /v1/simulations`` items hold: whole simulations, or summaries."""
 
 
 @dataclass
@@ -29,6 +32,10 @@ class EmulatorContext:
         Traffic counters.
     tenant, key
         The default tenant and its key (what ``start()`` hands out).
+    list_items
+        ``"full"``: list items are whole simulations; ``"summary"``: only ``id``, ``title``,
+        ``status`` and ``created_at`` (the docs never show a list item, so clients must
+        cope with both).
     """
 
     state: EmulatorState
@@ -37,6 +44,7 @@ class EmulatorContext:
     counters: Counters
     tenant: Tenant
     key: ApiKey
+    list_items: ListItems = "full"
 
     @property
     def speed(self) -> float:

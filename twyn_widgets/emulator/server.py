@@ -20,7 +20,7 @@ import uvicorn
 
 from .app import create_app
 from .connections import tracking_protocol
-from .context import EmulatorContext
+from .context import EmulatorContext, ListItems
 from .timeutil import Clock
 
 if TYPE_CHECKING:
@@ -166,6 +166,10 @@ class Emulator:
             )
         return response.json() if response.content else None
 
+    def set_list_items(self, mode: ListItems) -> None:
+        """Serve list items whole (``"full"``) or as summaries (``"summary"``) from now on."""
+        self._control("PUT", "list-items", {"mode": mode})
+
     def health(self) -> dict[str, Any]:
         """Return ``{"ok": True, "speed": ...}``."""
         result: dict[str, Any] = self._control("GET", "health")
@@ -294,6 +298,7 @@ def start(
     rate_limit: int = 1000,
     log_level: str = "warning",
     clock: Clock | None = None,
+    list_items: ListItems = "full",
 ) -> Emulator:
     """Start an emulator in a background thread and return once it accepts connections.
 
@@ -317,6 +322,10 @@ def start(
         Source of the current time in epoch seconds (default :func:`time.time`); tests
         pass a controllable clock to step through lifecycles and rate-limit windows
         without waiting.
+    list_items
+        ``"summary"``: ``GET /v1/simulations`` serves summary items (``id``, ``title``,
+        ``status``, ``created_at``) instead of whole simulations; see also
+        :meth:`Emulator.set_list_items`.
 
     Returns
     -------
@@ -330,7 +339,9 @@ def start(
     EmulatorError
         When the server does not come up.
     """
-    app = create_app(speed=speed, seed=seed, rate_limit=rate_limit, clock=clock)
+    app = create_app(
+        speed=speed, seed=seed, rate_limit=rate_limit, clock=clock, list_items=list_items
+    )
     ctx: EmulatorContext = app.state.emulator
     sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
