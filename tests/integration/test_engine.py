@@ -15,6 +15,7 @@ import pytest
 
 import twyn_widgets as tw
 from tests.conftest import SPEED
+from tests.integration.probes import quiet_for, requests_total
 from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
 from twyn_widgets.polling._engine import POOL_SIZE
@@ -128,19 +129,34 @@ def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
     assert watch.snapshot.retries >= 1
 
 
-def test_429_pauses_polling_for_retry_after_then_succeeds(client: TwynClient, emu: Any) -> None:
-    sim = client.create_simulation("engine: 429")
-    emu.inject("rate_limited_body", count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
-    watch = client.watch(sim, timeout=6000)  # the 1 s wait is real, the default 600 API s is not
-    seen = record(watch)
-    started = time.monotonic()
-    assert watch.result(20).id == sim.id
-    limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
-    assert limited
-    assert limited[0].notice is not None
-    assert "rate limited" in limited[0].notice
-    # retry_after is server time (1 real second), never scaled by the 600x client.
-    assert time.monotonic() - started >= 0.9
+@pytest.mark.parametrize("where", ["body", "header"])
+def test_after_a_429_the_server_sees_nothing_for_retry_after(where: str) -> None:
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED, seed=5) as server:  # alone: its counters are this test's
+        client = server.client()
+        sims = [client.create_simulation(f"engine: 429 {i}") for i in range(3)]
+        limited = threading.Event()
+        at: list[float] = []
+
+        def on(snapshot: WatchSnapshot) -> None:
+            if snapshot.state is WatchState.RATE_LIMITED and not at:
+                at.append(time.monotonic())
+                limited.set()
+
+        # The first status request, whichever it is, answers 429 with a 1 s wait.
+        server.inject(f"rate_limited_{where}", count=1, path="^/v1/simulations(/[^/]+)?$", delay=1)
+        # Fixed(1) polls every 1.7 ms at this speed: any poll during the pause would show.
+        first = client.watch(sims[0], schedule=Fixed(1), timeout=6000)
+        first.subscribe(on)
+        assert limited.wait(10)
+        base = requests_total(server)
+        # A watch started during the pause is held too: the wait is the key's, not one watch's.
+        later = [client.watch(s, schedule=Fixed(1), timeout=6000) for s in sims[1:]]
+        gap = quiet_for(server, at[0], base, timeout=3)
+        # retry_after is the server's 1 real second, never scaled by the 600x client.
+        assert gap >= 0.95
+        assert [w.result(20).id for w in [first, *later]] == [s.id for s in sims]
 
 
 @pytest.mark.parametrize(

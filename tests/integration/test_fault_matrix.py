@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.integration.probes import quiet_for, requests_total
 from tests.proxy import Proxy
 from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
@@ -146,7 +147,19 @@ def test_429_in_each_phase_waits_out_retry_after_then_succeeds(
         hit.append(time.monotonic())
         emu60.inject(kind, count=1, path=f"^/v1/simulations(/{sim.id})?$", delay=1)
 
+    paused = threading.Event()
+    at: list[float] = []
+
+    def on(snapshot: WatchSnapshot) -> None:
+        if snapshot.state is WatchState.RATE_LIMITED and not at:
+            at.append(time.monotonic())
+            paused.set()
+
+    watch.subscribe(on)
     when_phase(watch, phase, inject)
+    assert paused.wait(30), "the 429 was not reported"
+    # Measured at the server: no request of the key (the neighbour's neither) for 1 s.
+    assert quiet_for(emu60, at[0], requests_total(emu60), timeout=3) >= 0.95
     assert widget.wait(30).id == sim.id
     limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
     assert limited, "the 429 was not reported"
