@@ -220,16 +220,42 @@ def test_many_watches_on_one_client_are_refreshed_by_list_pages(emu: Any) -> Non
     assert singles <= 2 * len(sims)
 
 
-def test_low_rate_limit_is_never_exceeded(emu: Any) -> None:
-    _, key = emu.new_tenant("low-limit")
-    emu.set_rate_limit(key, 60, window=4)
-    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
-    sims = [client.create_simulation(f"engine: budget {i}") for i in range(3)]
-    emu.reset_counters()
-    watches = [client.watch(s) for s in sims]
+LIMIT, WINDOW = 40, 4.0
+"""A key's budget for the rate-limit tests: 40 requests per 4 real seconds."""
+
+
+def unpaced_loop(client: TwynClient, sid: str, out: list[BaseException]) -> None:
+    """The docs' basic loop: GET every 5 s (API time) until the end, no pacing."""
+    try:
+        while not client.get_simulation(sid).status.is_terminal:
+            time.sleep(client.scaled(5))
+        client.get_results(sid)
+    except tw.TwynError as exc:
+        out.append(exc)
+
+
+def test_unpaced_traffic_exceeds_the_limit_the_engine_keeps(emu: Any) -> None:
+    def tenant(name: str) -> TwynClient:
+        _, key = emu.new_tenant(name)
+        emu.set_rate_limit(key, LIMIT, window=WINDOW)
+        return TwynClient(key, emu.base_url, time_scale=1 / SPEED)
+
+    # The control: three docs loops at 5 s against the limit get a 429.
+    control = tenant("unpaced")
+    sims = [control.create_simulation(f"engine: unpaced {i}") for i in range(3)]
+    failures: list[BaseException] = []
+    loops = [threading.Thread(target=unpaced_loop, args=(control, s.id, failures)) for s in sims]
+    for t in loops:
+        t.start()
+    for t in loops:
+        t.join(30)
+    assert any(isinstance(f, tw.RateLimited) for f in failures), failures
+    # The engine, on the same work at the same 5 s, stays inside the same limit.
+    client = tenant("paced")
+    sims = [client.create_simulation(f"engine: paced {i}") for i in range(3)]
+    watches = [client.watch(s, schedule=Fixed(5), timeout=60_000) for s in sims]
     seen = [record(w) for w in watches]
-    for w in watches:
-        w.result(30)
+    assert [w.result(30).id for w in watches] == [s.id for s in sims]
     assert not any(s.state is WatchState.RATE_LIMITED for snaps in seen for s in snaps)
 
 
