@@ -80,8 +80,8 @@ def finish(widget: SimulationWatcher) -> str:
     return str(widget._line.value) + str(widget._result_view.value)
 
 
-POLL_INTERVAL = 30 / SPEED
-"""The longest wait of the default schedule (30 API seconds), in real seconds."""
+POLL_INTERVAL = 60 / SPEED
+"""The longest wait of the default schedule (60 API seconds), in real seconds."""
 
 
 def assert_nothing_polls(emu: Any, *others: tw.Watch) -> None:
