@@ -11,7 +11,7 @@ light and never imports FastAPI or uvicorn.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._connect import connect
 from ._version import __version__
@@ -50,6 +50,11 @@ from .models import (
     Status,
 )
 
+if TYPE_CHECKING:
+    # What the lazy names below really are, for mypy and IDEs; at run time they load on use.
+    from .polling import Backoff, Fixed, PhaseAware, Watch, WatchSnapshot, WatchState
+    from .widgets import SimulationBoard, SimulationWatcher
+
 __all__ = [
     "APIError",
     "Analysis",
@@ -87,6 +92,8 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "Watch",
+    "WatchSnapshot",
+    "WatchState",
     "__version__",
     "connect",
     "load_ipython_extension",
@@ -100,6 +107,8 @@ _LAZY = {
     "Fixed": "twyn_widgets.polling",
     "Backoff": "twyn_widgets.polling",
     "PhaseAware": "twyn_widgets.polling",
+    "WatchSnapshot": "twyn_widgets.polling",
+    "WatchState": "twyn_widgets.polling",
 }
 
 

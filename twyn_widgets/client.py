@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import errors
+from ._transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
 from .models import (
     RateLimit,
     Scenario,
@@ -20,11 +21,10 @@ from .models import (
     check_id,
     simulation_id,
 )
-from .transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
 
 if TYPE_CHECKING:
-    from .polling.schedules import Schedule
-    from .polling.watch import Watch
+    from .polling._schedules import Schedule
+    from .polling._watch import Watch
 
 __all__ = ["DEFAULT_BASE_URL", "SimulationRef", "TwynClient", "simulation_id"]
 

@@ -17,8 +17,8 @@ import twyn_widgets as tw
 from tests.conftest import SPEED
 from tests.integration.probes import quiet_for, requests_total
 from twyn_widgets.client import TwynClient
-from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
-from twyn_widgets.polling._engine import POOL_SIZE
+from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState
+from twyn_widgets.polling._engine import POOL_SIZE, get_engine
 
 
 def record(watch: tw.Watch) -> list[WatchSnapshot]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
-from twyn_widgets.polling import get_engine
+from twyn_widgets.polling._engine import get_engine
 from twyn_widgets.widgets import SimulationWatcher
 
 

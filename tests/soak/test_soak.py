@@ -17,8 +17,8 @@ import pytest
 
 import twyn_widgets as tw
 from tests.proxy import Proxy
-from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
-from twyn_widgets.polling._engine import POOL_SIZE
+from twyn_widgets.polling import WatchSnapshot, WatchState
+from twyn_widgets.polling._engine import POOL_SIZE, get_engine
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,9 @@ from twyn_widgets.models import (
     SimulationResult,
     Status,
 )
-from twyn_widgets.polling import MIN_INTERVAL, Backoff, Fixed, PhaseAware, PollContext
+from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext
 from twyn_widgets.polling._core import Fetch, PollState
+from twyn_widgets.polling._schedules import MIN_INTERVAL
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),

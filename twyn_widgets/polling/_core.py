@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 
 from .. import errors
 from ..models import Simulation, SimulationResult, Status
-from .schedules import MIN_INTERVAL, PollContext, Schedule
-from .snapshot import WatchSnapshot, WatchState
+from ._schedules import MIN_INTERVAL, PollContext, Schedule
+from ._snapshot import WatchSnapshot, WatchState
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",

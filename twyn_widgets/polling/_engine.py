@@ -33,10 +33,10 @@ from ..models import Simulation, SimulationRef, simulation_id
 from ._budget import RateBudget
 from ._core import DEFAULT_RETRY_AFTER, Decision, Fetch, PollState
 from ._protocol import PollingClient
+from ._schedules import PhaseAware, Schedule, seconds
+from ._snapshot import WatchSnapshot
+from ._watch import Watch
 from ._workers import WorkerPool
-from .schedules import PhaseAware, Schedule, seconds
-from .snapshot import WatchSnapshot
-from .watch import Watch
 
 __all__ = ["DEFAULT_TIMEOUT", "POOL_SIZE", "Engine", "due_time", "get_engine", "hold_key"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from ..estimate import Estimate
+from .._estimate import Estimate
 from ..models import Phase, Simulation, SimulationResult
 from ..polling import WatchSnapshot, WatchState
 from ._format import clock, phase_text

@@ -10,7 +10,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ..models import SimulationResult
-from .snapshot import WatchSnapshot
+from ._snapshot import WatchSnapshot
 
 if TYPE_CHECKING:
     from ._engine import Engine
