@@ -194,8 +194,9 @@ TRADEOFF = [
     ("docs 5 s loop", Fixed(5)),
     ("docs backoff loop", Backoff()),
     ("default PhaseAware()", PhaseAware()),
-    ("PhaseAware(final_interval=3)", PhaseAware(final_interval=3)),
+    ("PhaseAware(final_interval=2)", PhaseAware(final_interval=2)),
     ("PhaseAware(final_interval=5)", PhaseAware(final_interval=5)),
+    ("PhaseAware(interval=30, final_interval=4)", PhaseAware(interval=30, final_interval=4)),
     ("previous default (10 s / 3 s / 30 s)", PhaseAware(interval=10, final_interval=3,
                                                           max_interval=30)),
 ]  # fmt: skip

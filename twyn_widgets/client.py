@@ -301,7 +301,7 @@ class TwynClient:
         """``PUT /v1/simulations/{id}/config``: replace the config.
 
         After COMPLETED_CONFIG this resets the simulation: data and analysis are cleared and the
-        Simulator and Analyst run again (R2). Before it the server answers 409.
+        Simulator and Analyst run again. Before it the server answers 409.
         """
         sid = simulation_id(simulation)
         return self._call("PUT", f"/simulations/{quote(sid, safe='')}/config", body=dict(config))

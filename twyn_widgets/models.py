@@ -2,7 +2,7 @@
 
 No I/O here. Parsers are tolerant of missing optional fields and strict about required ones:
 a required field missing or of the wrong type raises :class:`~twyn_widgets.errors.ProtocolError`
-naming it. Unknown status strings (a future API) are kept as they are (ruling R10).
+naming it. Unknown status strings (a future API) are kept as they are, never a crash.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Status(str, enum.Enum):
     """A simulation status: the eight documented ones, or any other string the server sends.
 
     ``Status("QUEUED")`` gives a status that is not one of the members but compares, hashes and
-    prints as its string, so a future API status is shown as it is and never crashes (R10).
+    prints as its string, so a future API status is shown as it is and never crashes.
     """
 
     PENDING = "PENDING"
@@ -54,7 +54,7 @@ class Status(str, enum.Enum):
 
     @classmethod
     def _missing_(cls, value: object) -> Status | None:
-        # Why: an Enum refuses unknown values; the API may add statuses (R10), so an unknown
+        # Why: an Enum refuses unknown values; the API may add statuses, so an unknown
         # string becomes a pseudo-member that behaves as the plain string.
         if isinstance(value, str) and value:
             member = str.__new__(cls, value)
@@ -83,7 +83,7 @@ class Status(str, enum.Enum):
 
     @property
     def phase(self) -> Phase | None:
-        """The phase this status belongs to (the docs' STAT helper); ``None`` for FAILED/unknown."""
+        """The phase this status belongs to, as the docs map them; ``None`` for FAILED/unknown."""
         return _STATUS_PHASE.get(self.value)
 
     @property
@@ -282,7 +282,7 @@ class Simulation:
 
     @property
     def failed_phase(self) -> Phase | None:
-        """The phase that failed: the last PROCESSING_* entry before FAILED (R3)."""
+        """The phase that failed: the last PROCESSING_* entry before FAILED (FAILED is appended)."""
         if self.status is not Status.FAILED:
             return None
         for entry in reversed(self.lifecycle):
@@ -311,7 +311,10 @@ class Simulation:
         return self.entered(self.status)
 
     def phase_durations(self) -> dict[Phase, timedelta]:
-        """Each finished phase's duration: ``at(COMPLETED_X) - at(PROCESSING_X)`` (STAT)."""
+        """Each finished phase's duration, as the docs compute it.
+
+        That is ``at(COMPLETED_X) - at(PROCESSING_X)`` for each phase X that has both.
+        """
         out: dict[Phase, timedelta] = {}
         for phase in Phase:
             start = self.entered(phase.processing_status)
