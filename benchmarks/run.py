@@ -9,6 +9,11 @@ runs in its own process, time-scaled; every figure is measured in the same run:
 - threads at peak and CPU seconds of this (client) process;
 - requests per API hour against the documented budget of 1000.
 
+First it prints, for one simulation, the requests-versus-delay trade-off of each schedule beside
+the docs' two loops, computed through the polling state machine on a fake clock over many
+lifecycles drawn from the documented phase durations, with the floor next to it: the fewest
+requests that can reach a given mean delay.
+
 The docs' loops run as published (``requests.get`` per poll, one thread per simulation,
 sleeping 5 s or the 2-5-10-15-30 s backoff), with their sleeps scaled by the same speed. Their
 key gets an unlimited budget so they are measured, not throttled; the engine's key gets the
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -35,7 +41,10 @@ from typing import Any
 import requests
 
 import twyn_widgets as tw
-from twyn_widgets.polling import get_engine
+from twyn_widgets.models import Simulation
+from twyn_widgets.polling import Backoff, Fixed, PhaseAware, Schedule
+from twyn_widgets.polling._core import Fetch, PollState
+from twyn_widgets.polling._engine import get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "twyn-widgets engine"
@@ -134,6 +143,88 @@ def docs_backoff_loop(base: str, sid: str, key: str, scale: float) -> float:
         time.sleep(intervals[min(index, len(intervals) - 1)] * scale)
         index += 1
     raise TimeoutError("Simulation timeout")
+
+
+# -- the trade-off on paper: the state machine on a fake clock ----------------------------------
+
+EPOCH = 1_700_000_000.0
+ANALYST_WINDOW = 120.0 - 60.0  # the documented Analyst phase: 60 to 120 s
+MEAN_WINDOW = ANALYST_WINDOW / 2  # how long past its 60 s minimum it lasts, on average
+OTHER_CHANGES = 5  # PROCESSING_CONFIG, COMPLETED_CONFIG, ..., PROCESSING_ANALYSIS
+
+
+def draw_lifecycle(rng: random.Random) -> list[tuple[str, float]]:
+    """Statuses and when each began (API seconds), phases drawn from the documented ranges."""
+    t, out = 0.0, [("PENDING", 0.0)]
+    for phase, low, high in (("CONFIG", 60, 120), ("SIMULATION", 120, 240), ("ANALYSIS", 60, 120)):
+        t += 1.0
+        out.append((f"PROCESSING_{phase}", t))
+        t += rng.uniform(low, high)
+        out.append((f"COMPLETED_{phase}", t))
+    return out
+
+
+def seen_at(states: list[tuple[str, float]], t: float) -> Simulation:
+    past = [(name, at) for name, at in states if at <= t]
+    lifecycle = [
+        {"name": name, "at": datetime.fromtimestamp(EPOCH + at, timezone.utc).isoformat()}
+        for name, at in past
+    ]
+    return Simulation.from_json(
+        {"id": "s", "status": past[-1][0], "lifecycle": {"states": lifecycle}, "error_log": None}
+    )
+
+
+def on_paper(schedule: Schedule, runs: int = 2000, seed: int = 1) -> tuple[float, float]:
+    """Mean requests (polls and the results fetch) and mean detection delay of one simulation."""
+    rng = random.Random(seed)
+    requests_, delays = [], []
+    for _ in range(runs):
+        states = draw_lifecycle(rng)
+        machine = PollState("s", schedule)
+        decision, count = machine.start(EPOCH), 0
+        while decision.fetch is not Fetch.RESULTS:
+            assert decision.at is not None
+            count += 1
+            now = decision.at
+            decision = machine.on_simulation(seen_at(states, now - EPOCH), now)
+        requests_.append(count + 1)
+        delays.append(now - EPOCH - states[-1][1])
+    return statistics.fmean(requests_), statistics.fmean(delays)
+
+
+def floor(delay: float, window: float = MEAN_WINDOW) -> float:
+    """The fewest requests for a mean delay: the Analyst's window polled every 2 x delay, one
+    poll per other status change, and the results fetch."""
+    return window / (2 * delay) + OTHER_CHANGES + 1
+
+
+TRADEOFF = [
+    ("docs 5 s loop", Fixed(5)),
+    ("docs backoff loop", Backoff()),
+    ("default PhaseAware()", PhaseAware()),
+    ("PhaseAware(final_interval=2)", PhaseAware(final_interval=2)),
+    ("PhaseAware(final_interval=5)", PhaseAware(final_interval=5)),
+    ("PhaseAware(interval=30, final_interval=4)", PhaseAware(interval=30, final_interval=4)),
+    ("previous default (10 s / 3 s / 30 s)", PhaseAware(interval=10, final_interval=3,
+                                                          max_interval=30)),
+]  # fmt: skip
+
+
+def tradeoff_table() -> str:
+    rows = [(name, *on_paper(schedule)) for name, schedule in TRADEOFF]
+    docs = rows[0][1]
+    head = (
+        "| schedule | requests | x docs 5 s loop | mean delay (API s) | floor at that delay "
+        "| floor x docs | floor, whole 60 s window, x docs |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+    )
+    lines = [
+        f"| {name} | {req:.1f} | {req / docs:.2f} | {delay:.2f} | {floor(delay):.1f} | "
+        f"{floor(delay) / docs:.2f} | {floor(delay, ANALYST_WINDOW) / docs:.2f} |"
+        for name, req, delay in rows
+    ]
+    return head + "\n".join(lines) + "\n"
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -302,6 +393,8 @@ def main() -> None:
     # (simulations per user, users at once, speed): one simulation is measured over 20 users
     # at once, each with its own key, so its delays are an average, not one draw.
     plan = [(1, 20, 60.0), (20, 1, 60.0)] + ([] if args.quick else [(200, 1, 10.0)])
+    paper = tradeoff_table()
+    print(paper, flush=True)
     rows: list[Row] = []
     for n, trials, speed in plan:
         server = start_server(speed)
@@ -331,6 +424,14 @@ def main() -> None:
         "loops had none, so their rate shows what they would need.\n\n"
         + table(rows)
         + f"\nEngine threads at the end: {engine.threads} (1 scheduler + up to 4 workers).\n"
+        + "\n## Requests versus delay, on paper\n\n"
+        "One simulation, 2000 lifecycles drawn from the documented phase durations, each "
+        "schedule run through the polling state machine on a fake clock (no HTTP latency, "
+        "which adds a few tenths of a second to the measured delays above). Requests count "
+        "the polls and the results fetch. The floor is the fewest requests that can reach "
+        "that mean delay: the Analyst's window (on average 30 s past its 60 s minimum) polled "
+        "every twice the delay, one poll per other status change (5) and the results fetch; "
+        "the last column counts the whole 60 s window, as issue 12 did.\n\n" + paper
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

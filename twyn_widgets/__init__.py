@@ -11,7 +11,7 @@ light and never imports FastAPI or uvicorn.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._connect import connect, set_default_client
 from ._frames import compare, final_values, plot_metric
@@ -53,6 +53,12 @@ from .models import (
     Status,
 )
 
+if TYPE_CHECKING:
+    # What the lazy names below really are, for mypy and IDEs; at run time they load on use.
+    from . import emulator as emulator
+    from .polling import Backoff, Fixed, PhaseAware, Watch, WatchSnapshot, WatchState
+    from .widgets import SimulationBoard, SimulationLauncher, SimulationWatcher
+
 __all__ = [
     "APIError",
     "APIKey",
@@ -92,6 +98,8 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "Watch",
+    "WatchSnapshot",
+    "WatchState",
     "WatchStopped",
     "__version__",
     "compare",
@@ -111,6 +119,8 @@ _LAZY = {
     "Fixed": "twyn_widgets.polling",
     "Backoff": "twyn_widgets.polling",
     "PhaseAware": "twyn_widgets.polling",
+    "WatchSnapshot": "twyn_widgets.polling",
+    "WatchState": "twyn_widgets.polling",
 }
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ._transport import mask_key
 from .errors import ProtocolError
 from .models import _optional, _optional_time, _require, one_line_repr
-from .transport import mask_key
 
 __all__ = ["APIKey"]
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ._humanize import duration
 
 if TYPE_CHECKING:
-    from .estimate import Estimate
+    from ._estimate import Estimate
     from .models import Metrics, Phase, Simulation, SimulationResult
     from .polling import WatchSnapshot, WatchState
 

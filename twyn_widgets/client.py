@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -12,46 +11,25 @@ from urllib.parse import quote
 
 from . import errors
 from ._keys import APIKey
-from .models import RateLimit, Scenario, Simulation, SimulationPage, SimulationResult
-from .transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
+from ._transport import DEFAULT_TIMEOUT, Transport, is_loopback_url, mask_key
+from .models import (
+    RateLimit,
+    Scenario,
+    Simulation,
+    SimulationPage,
+    SimulationRef,
+    SimulationResult,
+    check_id,
+    simulation_id,
+)
 
 if TYPE_CHECKING:
-    from .polling.schedules import Schedule
-    from .polling.watch import Watch
+    from .polling._schedules import Schedule
+    from .polling._watch import Watch
 
 __all__ = ["DEFAULT_BASE_URL", "APIKey", "SimulationRef", "TwynClient", "simulation_id"]
 
 DEFAULT_BASE_URL = "https://api.twyn.it/v1"
-
-SimulationRef = str | Simulation | Mapping[str, Any]
-"""What the client accepts for a simulation: its id, a :class:`Simulation`, or the API's dict."""
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
-
-
-def _check_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        shown = repr(value)[:40] + ("..." if len(repr(value)) > 40 else "")
-        raise errors.InvalidIdError(
-            f"{what} {shown} is not a valid id (letters, digits, '-' and '_', 1-128 characters)"
-        )
-    return value
-
-
-def simulation_id(simulation: SimulationRef) -> str:
-    """The validated id of a simulation given as an id, a :class:`Simulation` or the API's dict.
-
-    Raises
-    ------
-    InvalidIdError
-        The id could reach another path (``/``, ``..``, ``?``, ``#``, ``%``, spaces, control
-        characters, non-ASCII, over 128 characters): refused before any request.
-    """
-    if isinstance(simulation, Simulation):
-        return _check_id(simulation.id, "simulation id")
-    if isinstance(simulation, Mapping):
-        return _check_id(simulation.get("id"), "simulation id")
-    return _check_id(simulation, "simulation id")
 
 
 def _iso(value: datetime | str | None) -> str | None:
@@ -215,7 +193,7 @@ class TwynClient:
         body: dict[str, Any] = {"prompt": prompt}
         body.update(_present(title=title, tags=_list(tags), metadata=_dict(metadata)))
         if scenario_id is not None:
-            body["scenario_id"] = _check_id(scenario_id, "scenario id")
+            body["scenario_id"] = check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations", body=body)
         return Simulation.from_json(self._object(data, "create simulation"), self)
 
@@ -236,7 +214,7 @@ class TwynClient:
         body: dict[str, Any] = {"prompt": prompt, "config": dict(config)}
         body.update(_present(title=title, tags=_list(tags)))
         if scenario_id is not None:
-            body["scenario_id"] = _check_id(scenario_id, "scenario id")
+            body["scenario_id"] = check_id(scenario_id, "scenario id")
         data = self._call("POST", "/simulations/with-config", body=body)
         return Simulation.from_json(self._object(data, "create simulation"), self)
 
@@ -347,7 +325,7 @@ class TwynClient:
         """``PUT /v1/simulations/{id}/config``: replace the config.
 
         After COMPLETED_CONFIG this resets the simulation: data and analysis are cleared and the
-        Simulator and Analyst run again (R2). Before it the server answers 409.
+        Simulator and Analyst run again. Before it the server answers 409.
         """
         sid = simulation_id(simulation)
         return self._call("PUT", f"/simulations/{quote(sid, safe='')}/config", body=dict(config))
@@ -384,7 +362,7 @@ class TwynClient:
 
     def get_scenario(self, scenario_id: str) -> Scenario:
         """``GET /v1/scenarios/{id}``."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         data = self._call("GET", f"/scenarios/{quote(sid, safe='')}")
         return Scenario.from_json(self._object(data, f"scenario {sid}"))
 
@@ -392,14 +370,14 @@ class TwynClient:
         self, scenario_id: str, *, name: str | None = None, description: str | None = None
     ) -> Scenario:
         """``PUT /v1/scenarios/{id}``: change the name and/or the description."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         body = _present(name=name, description=description)
         data = self._call("PUT", f"/scenarios/{quote(sid, safe='')}", body=body)
         return Scenario.from_json(self._object(data, f"scenario {sid}"))
 
     def delete_scenario(self, scenario_id: str) -> None:
         """``DELETE /v1/scenarios/{id}``: its simulations stay, with ``scenario_id`` null."""
-        sid = _check_id(scenario_id, "scenario id")
+        sid = check_id(scenario_id, "scenario id")
         self._call("DELETE", f"/scenarios/{quote(sid, safe='')}")
 
     # -- keys -------------------------------------------------------------------------------------
@@ -452,7 +430,7 @@ class TwynClient:
         NotFound
             No such key for your tenant.
         """
-        kid = _check_id(key_id, "key id")
+        kid = check_id(key_id, "key id")
         data = self._call("GET", f"/keys/{quote(kid, safe='')}")
         return APIKey.from_json(self._object(data, f"key {kid}"))
 
@@ -473,7 +451,7 @@ class TwynClient:
         ValidationError
             The server refused a field (an empty name).
         """
-        kid = _check_id(key_id, "key id")
+        kid = check_id(key_id, "key id")
         body = _present(name=name, is_active=is_active)
         data = self._call("PATCH", f"/keys/{quote(kid, safe='')}", body=body)
         return APIKey.from_json(self._object(data, f"key {kid}"))
@@ -488,7 +466,7 @@ class TwynClient:
         NotFound
             No such key for your tenant.
         """
-        kid = _check_id(key_id, "key id")
+        kid = check_id(key_id, "key id")
         self._call("DELETE", f"/keys/{quote(kid, safe='')}")
 
     def list_keys(self) -> list[APIKey]:
@@ -526,7 +504,7 @@ class TwynClient:
         """
         # Why a late import: the polling layer sits above the client; the client only offers
         # this door into it.
-        from .polling.engine import get_engine
+        from .polling._engine import get_engine
 
         return get_engine().watch(self, simulation, schedule=schedule, timeout=timeout)
 

@@ -2,18 +2,19 @@
 
 No I/O here. Parsers are tolerant of missing optional fields and strict about required ones:
 a required field missing or of the wrong type raises :class:`~twyn_widgets.errors.ProtocolError`
-naming it. Unknown status strings (a future API) are kept as they are (ruling R10).
+naming it. Unknown status strings (a future API) are kept as they are, never a crash.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ProtocolError
+from .errors import InvalidIdError, ProtocolError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,10 +31,13 @@ __all__ = [
     "Scenario",
     "Simulation",
     "SimulationPage",
+    "SimulationRef",
     "SimulationResult",
     "Status",
     "TimeStep",
+    "check_id",
     "parse_timestamp",
+    "simulation_id",
 ]
 
 
@@ -41,7 +45,7 @@ class Status(str, enum.Enum):
     """A simulation status: the eight documented ones, or any other string the server sends.
 
     ``Status("QUEUED")`` gives a status that is not one of the members but compares, hashes and
-    prints as its string, so a future API status is shown as it is and never crashes (R10).
+    prints as its string, so a future API status is shown as it is and never crashes.
     """
 
     PENDING = "PENDING"
@@ -55,7 +59,7 @@ class Status(str, enum.Enum):
 
     @classmethod
     def _missing_(cls, value: object) -> Status | None:
-        # Why: an Enum refuses unknown values; the API may add statuses (R10), so an unknown
+        # Why: an Enum refuses unknown values; the API may add statuses, so an unknown
         # string becomes a pseudo-member that behaves as the plain string.
         if isinstance(value, str) and value:
             member = str.__new__(cls, value)
@@ -84,7 +88,7 @@ class Status(str, enum.Enum):
 
     @property
     def phase(self) -> Phase | None:
-        """The phase this status belongs to (the docs' STAT helper); ``None`` for FAILED/unknown."""
+        """The phase this status belongs to, as the docs map them; ``None`` for FAILED/unknown."""
         return _STATUS_PHASE.get(self.value)
 
     @property
@@ -337,7 +341,7 @@ class Simulation:
 
     @property
     def failed_phase(self) -> Phase | None:
-        """The phase that failed: the last PROCESSING_* entry before FAILED (R3)."""
+        """The phase that failed: the last PROCESSING_* entry before FAILED (FAILED is appended)."""
         if self.status is not Status.FAILED:
             return None
         for entry in reversed(self.lifecycle):
@@ -366,7 +370,10 @@ class Simulation:
         return self.entered(self.status)
 
     def phase_durations(self) -> dict[Phase, timedelta]:
-        """Each finished phase's duration: ``at(COMPLETED_X) - at(PROCESSING_X)`` (STAT)."""
+        """Each finished phase's duration, as the docs compute it.
+
+        That is ``at(COMPLETED_X) - at(PROCESSING_X)`` for each phase X that has both.
+        """
         out: dict[Phase, timedelta] = {}
         for phase in Phase:
             start = self.entered(phase.processing_status)
@@ -734,3 +741,37 @@ class RateLimit:
     def seconds_to_reset(self, now: float) -> float | None:
         """Seconds from the epoch time ``now`` to the reset, or ``None`` when unknown."""
         return None if self.reset is None else max(0.0, self.reset - now)
+
+
+# --- ids -------------------------------------------------------------------------------------
+
+SimulationRef = str | Simulation | Mapping[str, Any]
+"""What the client accepts for a simulation: its id, a :class:`Simulation`, or the API's dict."""
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
+
+
+def check_id(value: object, what: str) -> str:
+    """``value`` if it is a safe id for a URL path, else :class:`InvalidIdError` naming ``what``."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        shown = repr(value)[:40] + ("..." if len(repr(value)) > 40 else "")
+        raise InvalidIdError(
+            f"{what} {shown} is not a valid id (letters, digits, '-' and '_', 1-128 characters)"
+        )
+    return value
+
+
+def simulation_id(simulation: SimulationRef) -> str:
+    """The validated id of a simulation given as an id, a :class:`Simulation` or the API's dict.
+
+    Raises
+    ------
+    InvalidIdError
+        The id could reach another path (``/``, ``..``, ``?``, ``#``, ``%``, spaces, control
+        characters, non-ASCII, over 128 characters): refused before any request.
+    """
+    if isinstance(simulation, Simulation):
+        return check_id(simulation.id, "simulation id")
+    if isinstance(simulation, Mapping):
+        return check_id(simulation.get("id"), "simulation id")
+    return check_id(simulation, "simulation id")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -11,9 +14,11 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import SPEED
+from tests.integration.probes import quiet_for, requests_total
 from twyn_widgets.client import TwynClient
-from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState, get_engine
-from twyn_widgets.polling.engine import POOL_SIZE
+from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState
+from twyn_widgets.polling._engine import POOL_SIZE, get_engine
 
 
 def record(watch: tw.Watch) -> list[WatchSnapshot]:
@@ -54,7 +59,7 @@ def test_watching_the_same_simulation_twice_shares_one_poller(client: TwynClient
     first = client.watch(sim)
     second = client.watch(sim.id)
     assert first is not second
-    assert first._tracker is second._tracker
+    assert get_engine().watching(client) == 1
     assert first.result(20).id == second.result(20).id
 
 
@@ -68,8 +73,6 @@ def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu:
         first.result(1)
     assert first.snapshot.state is WatchState.STOPPED
     assert second.stop()
-    engine = get_engine()
-    assert all(t.simulation_id != sim.id for t in engine._trackers.values())
     before = emu.counters()["requests_total"]
     time.sleep(0.1)  # 60 polls' worth of Fixed(5) at 600x
     assert emu.counters()["requests_total"] == before
@@ -126,19 +129,34 @@ def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
     assert watch.snapshot.retries >= 1
 
 
-def test_429_pauses_polling_for_retry_after_then_succeeds(client: TwynClient, emu: Any) -> None:
-    sim = client.create_simulation("engine: 429")
-    emu.inject("rate_limited_body", count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
-    watch = client.watch(sim, timeout=6000)  # the 1 s wait is real, the default 600 API s is not
-    seen = record(watch)
-    started = time.monotonic()
-    assert watch.result(20).id == sim.id
-    limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
-    assert limited
-    assert limited[0].notice is not None
-    assert "rate limited" in limited[0].notice
-    # retry_after is server time (1 real second), never scaled by the 600x client.
-    assert time.monotonic() - started >= 0.9
+@pytest.mark.parametrize("where", ["body", "header"])
+def test_after_a_429_the_server_sees_nothing_for_retry_after(where: str) -> None:
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED, seed=5) as server:  # alone: its counters are this test's
+        client = server.client()
+        sims = [client.create_simulation(f"engine: 429 {i}") for i in range(3)]
+        limited = threading.Event()
+        at: list[float] = []
+
+        def on(snapshot: WatchSnapshot) -> None:
+            if snapshot.state is WatchState.RATE_LIMITED and not at:
+                at.append(time.monotonic())
+                limited.set()
+
+        # The first status request, whichever it is, answers 429 with a 1 s wait.
+        server.inject(f"rate_limited_{where}", count=1, path="^/v1/simulations(/[^/]+)?$", delay=1)
+        # Fixed(1) polls every 1.7 ms at this speed: any poll during the pause would show.
+        first = client.watch(sims[0], schedule=Fixed(1), timeout=6000)
+        first.subscribe(on)
+        assert limited.wait(10)
+        base = requests_total(server)
+        # A watch started during the pause is held too: the wait is the key's, not one watch's.
+        later = [client.watch(s, schedule=Fixed(1), timeout=6000) for s in sims[1:]]
+        gap = quiet_for(server, at[0], base, timeout=3)
+        # retry_after is the server's 1 real second, never scaled by the 600x client.
+        assert gap >= 0.95
+        assert [w.result(20).id for w in [first, *later]] == [s.id for s in sims]
 
 
 @pytest.mark.parametrize(
@@ -202,30 +220,130 @@ def test_many_watches_on_one_client_are_refreshed_by_list_pages(emu: Any) -> Non
     assert singles <= 2 * len(sims)
 
 
-def test_low_rate_limit_is_never_exceeded(emu: Any) -> None:
-    _, key = emu.new_tenant("low-limit")
-    emu.set_rate_limit(key, 60, window=4)
-    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
-    sims = [client.create_simulation(f"engine: budget {i}") for i in range(3)]
-    emu.reset_counters()
-    watches = [client.watch(s) for s in sims]
+LIMIT, WINDOW = 40, 4.0
+"""A key's budget for the rate-limit tests: 40 requests per 4 real seconds."""
+
+
+def unpaced_loop(client: TwynClient, sid: str, out: list[BaseException]) -> None:
+    """The docs' basic loop: GET every 5 s (API time) until the end, no pacing."""
+    try:
+        while not client.get_simulation(sid).status.is_terminal:
+            time.sleep(client.scaled(5))
+        client.get_results(sid)
+    except tw.TwynError as exc:
+        out.append(exc)
+
+
+def test_unpaced_traffic_exceeds_the_limit_the_engine_keeps(emu: Any) -> None:
+    def tenant(name: str) -> TwynClient:
+        _, key = emu.new_tenant(name)
+        emu.set_rate_limit(key, LIMIT, window=WINDOW)
+        return TwynClient(key, emu.base_url, time_scale=1 / SPEED)
+
+    # The control: three docs loops at 5 s against the limit get a 429.
+    control = tenant("unpaced")
+    sims = [control.create_simulation(f"engine: unpaced {i}") for i in range(3)]
+    failures: list[BaseException] = []
+    loops = [threading.Thread(target=unpaced_loop, args=(control, s.id, failures)) for s in sims]
+    for t in loops:
+        t.start()
+    for t in loops:
+        t.join(30)
+    assert any(isinstance(f, tw.RateLimited) for f in failures), failures
+    # The engine, on the same work at the same 5 s, stays inside the same limit.
+    client = tenant("paced")
+    sims = [client.create_simulation(f"engine: paced {i}") for i in range(3)]
+    watches = [client.watch(s, schedule=Fixed(5), timeout=60_000) for s in sims]
     seen = [record(w) for w in watches]
-    for w in watches:
-        w.result(30)
+    assert [w.result(30).id for w in watches] == [s.id for s in sims]
     assert not any(s.state is WatchState.RATE_LIMITED for snaps in seen for s in snaps)
 
 
-def test_thousand_watches_add_no_threads(emu: Any) -> None:
+THREADS_PROBE = """
+import json, sys, threading, time
+from twyn_widgets.client import TwynClient
+
+key, base, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+client = TwynClient(key, base, time_scale=1 / 600)
+before = threading.active_count()
+# ids that do not exist: each watch polls, then ends with NotFound
+watches = [client.watch(f"missing-{i}", timeout=60_000) for i in range(count)]
+peak, busy = before, 0
+while not all(w.done() for w in watches):
+    running = sum(not w.done() for w in watches)
+    threads = len(threading.enumerate())
+    if running >= 0.9 * count:  # a sample taken while (nearly) every watch runs
+        busy = max(busy, running)
+        peak = max(peak, threads)
+    time.sleep(0.001)
+ended = sum(isinstance(w.exception(), Exception) for w in watches)
+print(json.dumps({"before": before, "peak": peak, "busy": busy, "ended": ended}))
+"""
+
+
+def thread_peak(emu: Any, key: str, count: int) -> dict[str, int]:
+    """Threads of a fresh interpreter, counted by ``threading.enumerate``, while it watches."""
+    out = subprocess.run(
+        [sys.executable, "-c", THREADS_PROBE, key, emu.base_url, str(count)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    data: dict[str, int] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["ended"] == count
+    assert data["busy"] >= 0.9 * count, "no sample was taken while the watches ran"
+    return data
+
+
+def test_thousand_watches_use_the_threads_of_one(emu: Any) -> None:
     _, key = emu.new_tenant("threads")
     emu.set_rate_limit(key, 1_000_000)
-    client = TwynClient(key, emu.base_url, time_scale=1 / 600)
-    engine = get_engine()
-    # 1000 ids that do not exist: each watch polls once, then ends with NotFound.
-    watches = [client.watch(f"missing-{i}", timeout=60_000) for i in range(1000)]
-    names = {t.name for t in threading.enumerate() if t.name.startswith("twyn-")}
-    assert engine.threads <= 1 + POOL_SIZE
-    assert len([n for n in names if n.startswith(("twyn-poll", "twyn-scheduler"))]) <= 1 + POOL_SIZE
-    for w in watches:
-        with pytest.raises(tw.NotFound):
-            w.result(60)
-    assert engine.threads <= 1 + POOL_SIZE
+    # Slow answers keep every watch running for a while: the list sweep, and missing-0's GET.
+    emu.inject("slow", fraction=1.0, path="^/v1/simulations/missing-0$", delay=0.5)
+    emu.inject("slow", fraction=1.0, path="^/v1/simulations$", delay=0.05)
+    try:
+        one = thread_peak(emu, key, 1)
+        many = thread_peak(emu, key, 1000)
+    finally:
+        emu.clear_faults()
+    assert one["before"] == many["before"]
+    # One watch starts the scheduler and a worker; a thousand may fill the pool, no more.
+    assert one["peak"] - one["before"] >= 2
+    assert many["peak"] - many["before"] <= 1 + POOL_SIZE
+    assert many["peak"] <= one["peak"] + POOL_SIZE - 1
+
+
+def singles_for_three_watches(items: str) -> int:
+    """Single GETs the server saw while three watches on one client ran to their end."""
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED, seed=11, list_items=items) as server:
+        client = server.client()
+        # A neighbour held at an unknown status keeps the client's polls in list sweeps.
+        holder = client.create_simulation("engine: held")
+        server.force_status(holder.id, "QUEUED", duration=60)
+        failing = client.create_simulation("engine: shapes [fail:analyst]")
+        fine = [client.create_simulation(f"engine: shapes {i}") for i in range(2)]
+        held = client.watch(holder, schedule=Fixed(600), timeout=60_000)
+        server.reset_counters()
+        watches = [client.watch(s) for s in [failing, *fine]]
+        with pytest.raises(tw.SimulationFailed) as exc:
+            watches[0].result(30)
+        assert exc.value.error_log  # the failure's log is never lost, whatever the list serves
+        assert exc.value.phase == "Analyst"
+        for w in watches[1:]:
+            assert w.result(30).analysis.executive_summary
+        held.stop()
+        by_route = server.counters()["requests"]
+        assert by_route.get("GET /v1/simulations", 0) > 0
+        return int(by_route.get("GET /v1/simulations/{id}", 0))
+
+
+def test_summary_list_items_cost_single_gets_only_for_decisions_whole_ones_none() -> None:
+    summary = singles_for_three_watches("summary")
+    # At least the terminal status of each watch; at most that, one per phase entered and
+    # a first poll that found the sweep busy.
+    assert 3 <= summary <= 5 * 3
+    # Whole items need no follow-up: only a first poll that finds the sweep busy goes alone.
+    assert singles_for_three_watches("full") < 3

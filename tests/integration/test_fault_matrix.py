@@ -4,6 +4,11 @@ A transient fault (network, 5xx, HTML, bad JSON, 429, odd statuses) must end wit
 result and show in the watch's report; a terminal one (401, 404) must end the watch with its
 exception within one poll. In every case nothing is left polling, and a widget on the watch
 shows what happened.
+
+The matrix runs twice: with list items served whole, and as summaries (``id``, ``title``,
+``status``, ``created_at``). Each test also watches a neighbour simulation on the same client,
+so the engine refreshes both with ``GET /v1/simulations`` sweeps and faults on the list route
+reach the watch too.
 """
 
 from __future__ import annotations
@@ -16,21 +21,37 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.integration.probes import quiet_for, requests_total
 from tests.proxy import Proxy
 from twyn_widgets.client import TwynClient
-from twyn_widgets.polling import WatchSnapshot, WatchState, get_engine
+from twyn_widgets.polling import WatchSnapshot, WatchState
 from twyn_widgets.widgets import SimulationWatcher
 
 SPEED = 120.0  # phases last 0.5-2 s: room to inject a fault inside each one
 PHASES = ("Architect", "Simulator", "Analyst")
 
 
-@pytest.fixture(scope="module")
-def emu60() -> Iterator[Any]:
+@pytest.fixture(scope="module", params=["full", "summary"])
+def emu60(request: pytest.FixtureRequest) -> Iterator[Any]:
     from twyn_widgets import emulator
 
-    with emulator.start(speed=SPEED, seed=3) as server:
+    with emulator.start(speed=SPEED, seed=3, list_items=request.param) as server:
         yield server
+
+
+@pytest.fixture
+def neighbour() -> Iterator[Callable[[TwynClient], tw.Watch]]:
+    """Watch a second simulation on a client, so its polls go through list sweeps."""
+    started: list[tw.Watch] = []
+
+    def watch_one(client: TwynClient) -> tw.Watch:
+        other = client.watch(client.create_simulation("matrix neighbour"), timeout=3600)
+        started.append(other)
+        return other
+
+    yield watch_one
+    for watch in started:
+        watch.stop()
 
 
 def when_phase(watch: tw.Watch, phase: str, action: Callable[[], None]) -> None:
@@ -59,9 +80,19 @@ def finish(widget: SimulationWatcher) -> str:
     return str(widget._line.value) + str(widget._result_view.value)
 
 
-def assert_nothing_polls(client: TwynClient) -> None:
-    engine = get_engine()
-    assert not [t for t in list(engine._trackers.values()) if t.client is client]
+POLL_INTERVAL = 60 / SPEED
+"""The longest wait of the default schedule (60 API seconds), in real seconds."""
+
+
+def assert_nothing_polls(emu: Any, *others: tw.Watch) -> None:
+    """Once the watch ended (and the neighbour stopped), the server sees no request for two
+    of the longest poll intervals."""
+    for other in others:
+        other.stop()
+    time.sleep(0.05)  # a request already on the wire may still land
+    since = time.monotonic()
+    window = 2 * POLL_INTERVAL
+    assert quiet_for(emu, since, requests_total(emu), timeout=window) == window
 
 
 TRANSIENT = {
@@ -81,16 +112,17 @@ TRANSIENT = {
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("kind", sorted(TRANSIENT))
 def test_transient_fault_in_each_phase_recovers_and_is_reported(
-    emu60: Any, kind: str, phase: str
+    emu60: Any, neighbour: Any, kind: str, phase: str
 ) -> None:
     client = emu60.client(timeout=(1.0, 0.5))
     sim = client.create_simulation(f"matrix {kind} in {phase}")
+    other = neighbour(client)
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
     assert watch is not None
     seen: list[WatchSnapshot] = []
     watch.subscribe(seen.append)
-    path = f"^/v1/simulations/{sim.id}(/results)?$"
+    path = f"^/v1/simulations(/{sim.id}(/results)?)?$"
     when_phase(watch, phase, lambda: emu60.inject(kind, count=2, path=path, delay=1.5))
     try:
         result = widget.wait(30)
@@ -100,16 +132,17 @@ def test_transient_fault_in_each_phase_recovers_and_is_reported(
     notices = [s.notice or "" for s in seen if s.state is WatchState.RETRYING]
     assert any(f"retrying after {TRANSIENT[kind]}" in n for n in notices), notices
     assert "done" in finish(widget)
-    assert_nothing_polls(client)
+    assert_nothing_polls(emu60, other)
 
 
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("where", ["body", "header"])
 def test_429_in_each_phase_waits_out_retry_after_then_succeeds(
-    emu60: Any, phase: str, where: str
+    emu60: Any, neighbour: Any, phase: str, where: str
 ) -> None:
     client = emu60.client()
     sim = client.create_simulation(f"matrix 429 {where} in {phase}")
+    other = neighbour(client)
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
     assert watch is not None
@@ -120,22 +153,37 @@ def test_429_in_each_phase_waits_out_retry_after_then_succeeds(
 
     def inject() -> None:
         hit.append(time.monotonic())
-        emu60.inject(kind, count=1, path=f"^/v1/simulations/{sim.id}$", delay=1)
+        emu60.inject(kind, count=1, path=f"^/v1/simulations(/{sim.id})?$", delay=1)
 
+    paused = threading.Event()
+    at: list[float] = []
+
+    def on(snapshot: WatchSnapshot) -> None:
+        if snapshot.state is WatchState.RATE_LIMITED and not at:
+            at.append(time.monotonic())
+            paused.set()
+
+    watch.subscribe(on)
     when_phase(watch, phase, inject)
+    assert paused.wait(30), "the 429 was not reported"
+    # Measured at the server: no request of the key (the neighbour's neither) for 1 s.
+    assert quiet_for(emu60, at[0], requests_total(emu60), timeout=3) >= 0.95
     assert widget.wait(30).id == sim.id
     limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
     assert limited, "the 429 was not reported"
     assert "rate limited: waiting 1 s" in (limited[0].notice or "")
     assert "done" in finish(widget)
-    assert_nothing_polls(client)
+    assert_nothing_polls(emu60, other)
 
 
 @pytest.mark.parametrize("phase", PHASES)
-def test_server_down_then_back_in_each_phase_recovers(emu60: Any, phase: str) -> None:
+def test_server_down_then_back_in_each_phase_recovers(
+    emu60: Any, neighbour: Any, phase: str
+) -> None:
     proxy = Proxy(int(emu60.base_url.split(":")[2].split("/")[0]))
     client = TwynClient(emu60.api_key, f"http://127.0.0.1:{proxy.port}/v1", time_scale=1 / SPEED)
     sim = client.create_simulation(f"matrix outage in {phase}")
+    other = neighbour(client)
     client._transport.close()  # the outage must also refuse new connections
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
@@ -150,17 +198,20 @@ def test_server_down_then_back_in_each_phase_recovers(emu60: Any, phase: str) ->
     when_phase(watch, phase, outage)
     try:
         assert widget.wait(60).id == sim.id
+        assert_nothing_polls(emu60, other)  # with the proxy up: a poll would get through
     finally:
         proxy.down()
     notices = [s.notice or "" for s in seen if s.state is WatchState.RETRYING]
     assert any("retrying after" in n for n in notices), notices
-    assert_nothing_polls(client)
 
 
 @pytest.mark.parametrize("phase", PHASES)
-def test_unknown_status_in_each_phase_is_shown_and_polled_on(emu60: Any, phase: str) -> None:
+def test_unknown_status_in_each_phase_is_shown_and_polled_on(
+    emu60: Any, neighbour: Any, phase: str
+) -> None:
     client = emu60.client()
     sim = client.create_simulation(f"matrix unknown status in {phase}")
+    other = neighbour(client)
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
     assert watch is not None
@@ -169,29 +220,34 @@ def test_unknown_status_in_each_phase_is_shown_and_polled_on(emu60: Any, phase: 
     when_phase(watch, phase, lambda: emu60.force_status(sim.id, "QUEUED_FOR_GPU", duration=1.0))
     assert widget.wait(30).id == sim.id
     assert any("unknown status 'QUEUED_FOR_GPU'" in (s.notice or "") for s in seen)
-    assert_nothing_polls(client)
+    assert_nothing_polls(emu60, other)
 
 
 @pytest.mark.parametrize("phase", ["Simulator", "Analyst"])
-def test_status_going_backwards_in_each_phase_is_reported(emu60: Any, phase: str) -> None:
+def test_status_going_backwards_in_each_phase_is_reported(
+    emu60: Any, neighbour: Any, phase: str
+) -> None:
     client = emu60.client()
     sim = client.create_simulation(f"matrix backwards in {phase}")
+    other = neighbour(client)
     watch = client.watch(sim)
     seen: list[WatchSnapshot] = []
     watch.subscribe(seen.append)
     when_phase(watch, phase, lambda: emu60.force_status(sim.id, "PENDING", duration=1.0))
     assert watch.result(30).id == sim.id
     assert any("went back" in (s.notice or "") for s in seen)
+    assert_nothing_polls(emu60, other)
 
 
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("fault", ["404", "401"])
 def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
-    emu60: Any, fault: str, phase: str
+    emu60: Any, neighbour: Any, fault: str, phase: str
 ) -> None:
     _, key = emu60.new_tenant(f"matrix-{fault}-{phase}")
     client = TwynClient(key, emu60.base_url, time_scale=1 / SPEED)
     sim = client.create_simulation(f"matrix {fault} in {phase}")
+    other = neighbour(client)
     key_id = client.list_keys()[0].key_id
     widget = SimulationWatcher(sim, client=client)
     watch = widget.watch
@@ -214,4 +270,4 @@ def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
     text = finish(widget)
     assert f"HTTP {fault}" in text
     assert widget._bar.bar_style == "danger"
-    assert_nothing_polls(client)
+    assert_nothing_polls(emu60, other)

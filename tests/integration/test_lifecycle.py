@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
-from twyn_widgets.polling import get_engine
+from twyn_widgets.polling._engine import get_engine
 from twyn_widgets.widgets import SimulationWatcher
 
 
@@ -25,9 +25,7 @@ def test_rerunning_a_cell_joins_the_running_watch(
     assert tw.connect() is first_client
     assert first.watch is not None
     assert second.watch is not None
-    assert first.watch._tracker is second.watch._tracker
-    trackers = [t for t in get_engine()._trackers.values() if t.simulation_id == sim.id]
-    assert len(trackers) <= 1
+    assert get_engine().watching(first_client) == 1
     assert first.wait(20).id == second.wait(20).id
 
 

@@ -49,7 +49,7 @@ def test_interrupt_ends_twyn_wait_within_a_second_and_nothing_keeps_polling(emu_
         before = emu_60.counters()["requests_total"]
         check = k.execute(
             "import time; time.sleep(1.5)\n"
-            "from twyn_widgets.polling import get_engine\n"
+            "from twyn_widgets.polling._engine import get_engine\n"
             "print('ACTIVE', get_engine().active)\n"
         )
         assert "ACTIVE 0" in stdout_of(check)

@@ -37,18 +37,27 @@ def test_executed_and_saved_quickstart_holds_no_key(
 
 
 def test_kernel_shutdown_mid_watch_leaves_nothing_polling(emu_60: Any) -> None:
+    interval = 5 / emu_60.speed  # the watch below polls every 5 API seconds
     with kernel(env_for(emu_60)) as k:
         out = k.execute(
             "import twyn_widgets as tw\n"
             "c = tw.TwynClient()\n"
-            "w = tw.SimulationWatcher(c.create_simulation('shutdown test'), client=c)\n"
+            "sim = c.create_simulation('shutdown test')\n"
+            "w = tw.SimulationWatcher(sim, client=c, schedule=tw.Fixed(5))\n"
             "display(w)\n"
         )
         assert not [m for m in out if m["msg_type"] == "error"]
-        k.drain(1.0)
+        polling = emu_60.counters()["requests_total"]
+        k.drain(6 * interval)
+        assert emu_60.counters()["requests_total"] > polling, "the watch was not polling"
+        # A graceful shutdown, as the notebook's "Shut Down Kernel" asks for one.
         started = time.monotonic()
-    took = time.monotonic() - started
+        k.manager.shutdown_kernel(now=False)
+        took = time.monotonic() - started
+        assert not k.manager.is_alive()
+        # It exited on its own: jupyter_client sends SIGTERM after half the wait time, so a
+        # thread of ours that held the exit (and kept polling) would show here.
+        assert took < k.manager.shutdown_wait_time / 2
     before = emu_60.counters()["requests_total"]
-    time.sleep(1.0)
+    time.sleep(max(2 * interval, 1.0))  # at least two poll intervals (here twelve)
     assert emu_60.counters()["requests_total"] == before
-    assert took < 10

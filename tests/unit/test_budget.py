@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from twyn_widgets.models import RateLimit
-from twyn_widgets.polling import RateBudget
+from twyn_widgets.polling._budget import RateBudget
 
 
 def test_no_headers_means_no_pacing() -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from twyn_widgets.estimate import estimate
+from twyn_widgets._estimate import estimate
 from twyn_widgets.models import Simulation
 
 T0 = datetime(2025, 11, 24, 1, 0, 0, tzinfo=timezone.utc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,6 @@ def test_import_is_light_and_never_loads_the_emulator_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_all_lists_every_public_name_and_each_resolves() -> None:
-    public = {
-        name
-        for name in dir(twyn_widgets)
-        if not name.startswith("_")
-        and not isinstance(getattr(twyn_widgets, name), types.ModuleType)
-    }
-    assert public <= set(twyn_widgets.__all__)
-    for name in twyn_widgets.__all__:
-        assert getattr(twyn_widgets, name) is not None, name
 
 
 def test_errors_share_one_root() -> None:

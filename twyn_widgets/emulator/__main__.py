@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         help="requests per key per emulated hour (default: %(default)s)",
     )
     parser.add_argument(
+        "--list-items",
+        default="full",
+        choices=["full", "summary"],
+        help="items of GET /v1/simulations: whole simulations or summaries "
+        "(id, title, status, created_at) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug", "trace"],
@@ -123,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level,
             allow_remote=args.allow_remote,
             allowed_hosts=args.allow_host,
+            list_items=args.list_items,
         )
     except (OSError, EmulatorError) as exc:
         print(f"twyn-emulator: {exc}", file=sys.stderr, flush=True)

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from . import api_keys, api_scenarios, api_simulations, control
 from .auth import AuthMiddleware
 from .body_limit import MAX_BODY_BYTES, BodyLimit
-from .context import EmulatorContext
+from .context import EmulatorContext, ListItems
 from .control_guard import ControlGuard, new_token
 from .counters import Counters, CountersMiddleware
 from .docs_pages import install_docs
@@ -61,6 +61,7 @@ def create_app(
     bound_host: str = "127.0.0.1",
     allowed_hosts: Iterable[str] = (),
     random_secrets: bool = False,
+    list_items: ListItems = "full",
 ) -> FastAPI:
     """Build the emulator's ASGI application.
 
@@ -88,6 +89,9 @@ def create_app(
     random_secrets
         Draw API keys from the OS's random source even when ``seed`` is given (for servers
         reachable from other machines).
+    list_items
+        ``"summary"`` makes ``GET /v1/simulations`` items summaries (``id``, ``title``,
+        ``status``, ``created_at``); ``"full"`` (default) serves whole simulations.
 
     Returns
     -------
@@ -115,6 +119,7 @@ def create_app(
         key=key,
         seed=seed,
         control_token=control_token or new_token(),
+        list_items=list_items,
     )
     app = FastAPI(
         title=TITLE,

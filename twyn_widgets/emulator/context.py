@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
@@ -11,6 +11,9 @@ from .counters import Counters
 from .faults import FaultRegistry
 from .ratelimit import RateLimiter
 from .state import ApiKey, EmulatorState, Tenant
+
+ListItems = Literal["full", "summary"]
+"""What ``GET /v1/simulations`` items hold: whole simulations, or summaries."""
 
 
 @dataclass
@@ -33,6 +36,10 @@ class EmulatorContext:
         The seed in use (drawn at random unless one was given).
     control_token
         The token the control API requires.
+    list_items
+        ``"full"``: list items are whole simulations; ``"summary"``: only ``id``, ``title``,
+        ``status`` and ``created_at`` (the docs never show a list item, so clients must
+        cope with both).
     """
 
     state: EmulatorState
@@ -43,6 +50,7 @@ class EmulatorContext:
     key: ApiKey
     seed: int
     control_token: str = field(repr=False)
+    list_items: ListItems = "full"
 
     @property
     def speed(self) -> float:

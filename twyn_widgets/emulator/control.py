@@ -79,11 +79,24 @@ class FailRequest(BaseModel):
     phase: Literal["architect", "simulator", "analyst"] | None = None
 
 
+class ListItemsRequest(BaseModel):
+    """What items of ``GET /v1/simulations`` hold from now on."""
+
+    mode: Literal["full", "summary"]
+
+
 class StatusRequest(BaseModel):
     """Report a given status (any string) instead of the real one for a while."""
 
     status: Text = Field(min_length=1, max_length=100)
     duration: float | None = Field(default=None, ge=0, description="Seconds (forever if null)")
+
+
+@router.put("/list-items", summary="Serve list items whole or as summaries")
+async def set_list_items(body: ListItemsRequest, ctx: Ctx) -> JSON:
+    """``summary``: list items carry only ``id``, ``title``, ``status``, ``created_at``."""
+    ctx.list_items = body.mode
+    return {"list_items": ctx.list_items}
 
 
 @router.get("/health", summary="Is the emulator up?")

@@ -22,7 +22,7 @@ import uvicorn
 
 from .app import create_app
 from .connections import tracking_protocol
-from .context import EmulatorContext
+from .context import EmulatorContext, ListItems
 from .control_guard import TOKEN_HEADER
 from .hosts import is_loopback_bind, reachable_addresses
 from .timeutil import Clock
@@ -192,6 +192,10 @@ class Emulator:
             )
         return response.json() if response.content else None
 
+    def set_list_items(self, mode: ListItems) -> None:
+        """Serve list items whole (``"full"``) or as summaries (``"summary"``) from now on."""
+        self._control("PUT", "list-items", {"mode": mode})
+
     def health(self) -> dict[str, Any]:
         """Return ``{"ok": True, "speed": ...}``."""
         result: dict[str, Any] = self._control("GET", "health")
@@ -326,6 +330,7 @@ def start(
     clock: Clock | None = None,
     allow_remote: bool = False,
     allowed_hosts: Sequence[str] = (),
+    list_items: ListItems = "full",
 ) -> Emulator:
     """Start an emulator in a background thread and return once it accepts connections.
 
@@ -359,6 +364,10 @@ def start(
         More ``Host`` header values to answer besides ``localhost``, loopback addresses and
         ``host`` itself (for a proxy or a name in ``/etc/hosts``); ``"*"`` answers any
         ``Host`` and so gives up the DNS-rebinding protection.
+    list_items
+        ``"summary"``: ``GET /v1/simulations`` serves summary items (``id``, ``title``,
+        ``status``, ``created_at``) instead of whole simulations; see also
+        :meth:`Emulator.set_list_items`.
 
     Returns
     -------
@@ -388,6 +397,7 @@ def start(
         bound_host=host,
         allowed_hosts=allowed_hosts,
         random_secrets=remote,
+        list_items=list_items,
     )
     ctx: EmulatorContext = app.state.emulator
     sock = _bind(host, port)

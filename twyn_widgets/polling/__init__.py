@@ -1,30 +1,25 @@
-"""The polling layer: one scheduler for every watch, schedules, the rate budget, watches.
+"""The polling layer: schedules, and the watches that a shared background scheduler runs.
 
-No ipywidgets here: widgets subscribe to a :class:`Watch` and render its snapshots.
+:class:`Watch` is the caller's handle on a watched simulation; subscribers (the widgets)
+receive a :class:`WatchSnapshot` on every change, whose :class:`WatchState` says where the
+watch stands. A schedule (:class:`Fixed`, :class:`Backoff`, the default :class:`PhaseAware`,
+or any object with ``next_delay(PollContext)``) says when to poll. The engine, the state
+machine, the rate budget and the workers are private.
 """
 
 from __future__ import annotations
 
-from .budget import RateBudget
-from .engine import DEFAULT_TIMEOUT, Engine, get_engine
-from .schedules import MIN_INTERVAL, Backoff, Fixed, PhaseAware, PollContext, Schedule
-from .snapshot import WatchSnapshot, WatchState
-from .tracker import retry_delay
-from .watch import Watch
+from ._schedules import Backoff, Fixed, PhaseAware, PollContext, Schedule
+from ._snapshot import WatchSnapshot, WatchState
+from ._watch import Watch
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
-    "MIN_INTERVAL",
     "Backoff",
-    "Engine",
     "Fixed",
     "PhaseAware",
     "PollContext",
-    "RateBudget",
     "Schedule",
     "Watch",
     "WatchSnapshot",
     "WatchState",
-    "get_engine",
-    "retry_delay",
 ]

@@ -78,7 +78,7 @@ def estimate(simulation: Simulation, now: datetime, time_scale: float = 1.0) -> 
     if status is Status.COMPLETED_ANALYSIS:
         return Estimate(1.0, None, elapsed, None)
     phase = simulation.phase
-    if phase is None:  # unknown status (R10): no idea where it stands
+    if phase is None:  # an unknown (future) status: no idea where it stands
         return Estimate(0.0, None, elapsed, None)
     before = _BEFORE[phase]
     later = sum(p.expected_seconds for p in _PHASES[phase.number :]) * time_scale

@@ -28,7 +28,7 @@ __all__ = ["Response", "Transport", "is_loopback_url", "mask_key"]
 log = logging.getLogger("twyn_widgets")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
-"""(connect, read) seconds: the docs ask for 30 s per call (REQ, EX-PY)."""
+"""(connect, read) seconds: the docs ask for 30 s per call."""
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Largest body read; a results object is far smaller (the docs' examples are a few KB)."""
@@ -320,7 +320,7 @@ def _error_fields(data: Any) -> tuple[str | None, str | None, str | None]:
 
 
 def _retry_after(data: Any, headers: Mapping[str, str]) -> float | None:
-    """The wait of a 429: the body's ``retry_after`` (R5), else a ``Retry-After`` header."""
+    """The wait of a 429: the body's ``retry_after`` (as documented), else ``Retry-After``."""
     if isinstance(data, Mapping):
         value = data.get("retry_after")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:

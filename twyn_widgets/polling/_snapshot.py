@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ..estimate import Estimate, estimate
+from .._estimate import Estimate, estimate
 from ..models import Phase, Simulation, SimulationResult, Status
 
 __all__ = ["WatchSnapshot", "WatchState"]

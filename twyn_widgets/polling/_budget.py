@@ -4,11 +4,11 @@ Every answer carries ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``. To mak
 last until the reset, sends are spaced at least ``seconds_to_reset / remaining`` apart; after a
 429 nobody sends until its wait has passed. Server times are real seconds, never scaled.
 All methods take ``now`` (epoch seconds) so tests use a fake clock.
+
+Not thread-safe on its own: the engine calls it only under its one lock.
 """
 
 from __future__ import annotations
-
-import threading
 
 from ..models import RateLimit
 
@@ -19,7 +19,6 @@ class RateBudget:
     """Paces the requests of one client so its key's budget lasts to the reset."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._next_free = float("-inf")  # no ordinary send before this epoch time
         self._gap = 0.0
         self._paused_until = 0.0
@@ -28,27 +27,24 @@ class RateBudget:
         """Take in the last ``X-RateLimit-*`` values (``None``: the server sent none)."""
         if seen is None or seen.remaining is None:
             return
-        with self._lock:
-            left = seen.seconds_to_reset(now)
-            if left is None:
-                self._gap = 0.0
-            elif seen.remaining <= 0:
-                self._paused_until = max(self._paused_until, now + left)
-                self._gap = 0.0
-            else:
-                self._gap = left / seen.remaining
+        left = seen.seconds_to_reset(now)
+        if left is None:
+            self._gap = 0.0
+        elif seen.remaining <= 0:
+            self._paused_until = max(self._paused_until, now + left)
+            self._gap = 0.0
+        else:
+            self._gap = left / seen.remaining
 
     def pause(self, retry_after: float | None, now: float, default: float = 1.0) -> None:
         """After a 429: no send before ``retry_after`` seconds (or ``default``) have passed."""
         wait = default if retry_after is None else retry_after
-        with self._lock:
-            self._paused_until = max(self._paused_until, now + wait)
+        self._paused_until = max(self._paused_until, now + wait)
 
     def earliest(self, now: float, *, urgent: bool = False) -> float:
         """The first epoch time at which a send is within the budget (``now`` or later)."""
-        with self._lock:
-            spaced = float("-inf") if urgent else self._next_free
-            return max(now, self._paused_until, spaced)
+        spaced = float("-inf") if urgent else self._next_free
+        return max(now, self._paused_until, spaced)
 
     def take(self, now: float, *, urgent: bool = False) -> bool:
         """Claim a send at ``now`` if the budget allows one; ``False`` means wait.
@@ -59,23 +55,21 @@ class RateBudget:
         the gap of the polls instead. Nothing is sent during a 429's pause or once the budget
         is spent.
         """
-        with self._lock:
-            if now < self._paused_until:
-                return False
-            if urgent:
-                return True
-            if now < self._next_free:
-                return False
-            self._next_free = max(self._next_free, now) + self._gap
+        if now < self._paused_until:
+            return False
+        if urgent:
             return True
+        if now < self._next_free:
+            return False
+        self._next_free = max(self._next_free, now) + self._gap
+        return True
 
     def extra(self, now: float) -> bool:
         """Send one more page of a sweep under way now, paid for by delaying the next poll."""
-        with self._lock:
-            if now < self._paused_until:
-                return False
-            self._next_free = max(self._next_free, now) + self._gap
-            return True
+        if now < self._paused_until:
+            return False
+        self._next_free = max(self._next_free, now) + self._gap
+        return True
 
     @property
     def paused_until(self) -> float:

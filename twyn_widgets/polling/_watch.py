@@ -10,10 +10,11 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ..models import SimulationResult
-from .snapshot import WatchSnapshot
+from ._snapshot import WatchSnapshot
 
 if TYPE_CHECKING:
-    from .tracker import Tracker
+    from ._engine import Engine
+    from ._protocol import PollingClient
 
 __all__ = ["Watch"]
 
@@ -33,15 +34,24 @@ class Watch(concurrent.futures.Future[SimulationResult]):
       :class:`~twyn_widgets.APIError` that ended the watch; ``CancelledError`` after ``stop()``.
     - ``await watch`` works in asyncio (``asyncio.gather(*watches)``).
     - ``subscribe(fn)`` calls ``fn(snapshot)`` on every change, from a polling thread.
-    - ``stop()`` stops this handle's polling; there is no remote cancel (R8): the simulation
+    - ``stop()`` stops this handle's polling; there is no remote cancel: the simulation
       goes on on the server.
 
     Several handles on the same simulation and client share one poller; each ends on its own.
     """
 
-    def __init__(self, tracker: Tracker, deadline: float | None, timeout: float | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        client: PollingClient,
+        snapshot: WatchSnapshot,
+        deadline: float | None,
+        timeout: float | None,
+    ) -> None:
         super().__init__()
-        self._tracker = tracker
+        self._engine = engine
+        self._client = client
+        self._snapshot = snapshot
         self.deadline = deadline
         """``time.monotonic()`` value after which this handle times out, or ``None``."""
         self.timeout = timeout
@@ -49,21 +59,22 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         self._subscribers: list[Subscriber] = []
         self._sub_lock = threading.Lock()
         self._final: WatchSnapshot | None = None
+        self._ended = False  # set by _end before the future resolves, under _sub_lock
 
     @property
     def simulation_id(self) -> str:
         """The watched simulation's id."""
-        return self._tracker.simulation_id
+        return self._snapshot.simulation_id
 
     @property
     def snapshot(self) -> WatchSnapshot:
         """The latest state of the watch."""
-        return self._final or self._tracker.snapshot
+        return self._final or self._snapshot
 
     @property
-    def client(self) -> Any:
+    def client(self) -> PollingClient:
         """The client this watch polls with."""
-        return self._tracker.client
+        return self._client
 
     def subscribe(self, callback: Subscriber, *, now: bool = True) -> Callable[[], None]:
         """Call ``callback(snapshot)`` on every change; returns a function that unsubscribes.
@@ -86,6 +97,9 @@ class Watch(concurrent.futures.Future[SimulationResult]):
 
     def _publish(self, snapshot: WatchSnapshot) -> None:
         with self._sub_lock:
+            if self._ended:
+                return  # Why: a poll that raced a stop must not show after the end
+            self._snapshot = snapshot
             subscribers = list(self._subscribers)
         for callback in subscribers:
             try:
@@ -96,8 +110,9 @@ class Watch(concurrent.futures.Future[SimulationResult]):
     def _end(self, snapshot: WatchSnapshot) -> bool:
         """End this handle with ``snapshot``'s outcome; ``False`` if it had already ended."""
         with self._sub_lock:
-            if self.done():
+            if self._ended or self.done():
                 return False
+            self._ended = True
             self._final = snapshot
         if snapshot.result is not None:
             self.set_result(snapshot.result)
@@ -105,15 +120,21 @@ class Watch(concurrent.futures.Future[SimulationResult]):
             self.set_exception(snapshot.error)
         else:
             super().cancel()
-        self._publish(snapshot)
+        with self._sub_lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(snapshot)
+            except Exception:  # a subscriber's bug must not stop the polling
+                log.exception("twyn-widgets: a watch subscriber failed")
         return True
 
     def stop(self) -> bool:
-        """Stop watching (this handle); the simulation itself goes on (no remote cancel, R8).
+        """Stop watching (this handle); the simulation itself goes on (there is no remote cancel).
 
         Returns ``False`` if the watch had already ended.
         """
-        return self._tracker.detach(self, stopped=True)
+        return self._engine.stop(self)
 
     def cancel(self) -> bool:
         """Same as :meth:`stop`: the future is cancelled and polling for it stops."""

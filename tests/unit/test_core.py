@@ -1,0 +1,434 @@
+"""The polling state machine on a fake clock: schedules, floor, retries, 429, deadlines, shapes.
+
+``now`` is a plain number (epoch seconds); nothing here sleeps, starts a thread or opens a
+socket. Times the machine answers are checked against the rule, not against what it did.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from twyn_widgets import errors
+from twyn_widgets.models import Simulation, SimulationResult
+from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext, WatchState
+from twyn_widgets.polling._budget import RateBudget
+from twyn_widgets.polling._core import (
+    RETRY_CAP,
+    Decision,
+    Fetch,
+    PollState,
+    is_summary,
+    retry_delay,
+)
+from twyn_widgets.polling._engine import due_time, hold_key
+
+T0 = 1_764_000_000.0  # the fake clock's start, epoch seconds
+SID = "sim-1"
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def sim(
+    status: str,
+    *,
+    states: list[tuple[str, float]] | None = None,
+    error_log: str | None = None,
+    summary: bool = False,
+) -> Simulation:
+    """A simulation as the API sends it: whole, or as a summary list item."""
+    data: dict[str, Any] = {
+        "id": SID,
+        "title": "t",
+        "status": status,
+        "created_at": iso(T0 - 600),
+    }
+    if not summary:
+        entries = states if states is not None else [("PENDING", T0 - 600), (status, T0 - 1)]
+        data["lifecycle"] = {"states": [{"name": n, "at": iso(a)} for n, a in entries]}
+        data["error_log"] = error_log
+    return Simulation.from_json(data)
+
+
+def result() -> SimulationResult:
+    return SimulationResult.from_json(
+        {
+            "id": SID,
+            "status": "COMPLETED_ANALYSIS",
+            "config": {},
+            "metrics": {"by_group": []},
+            "analysis": {},
+        }
+    )
+
+
+def machine(schedule: Any = None, scale: float = 1.0, seed: int = 7) -> PollState:
+    return PollState(SID, schedule or PhaseAware(), time_scale=scale, rng=random.Random(seed))
+
+
+def in_phase(status: str, elapsed: float) -> Simulation:
+    """The simulation ``elapsed`` API seconds into the PROCESSING_* ``status`` (scale 1)."""
+    return sim(status, states=[("PENDING", T0 - 900), (status, T0 - elapsed)])
+
+
+# -- schedules and the floor, as the machine applies them ---------------------------------------
+
+
+def test_first_decision_polls_the_status_at_once() -> None:
+    d = machine().start(T0)
+    assert (d.fetch, d.at, d.ended) == (Fetch.STATUS, T0, False)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1 / 60])
+def test_fixed_schedule_polls_every_interval_in_the_clients_time(scale: float) -> None:
+    m = machine(Fixed(5), scale)
+    for i in range(3):
+        now = T0 + 100 * i
+        d = m.on_simulation(sim("PROCESSING_SIMULATION"), now)
+        assert d.fetch is Fetch.STATUS
+        assert d.at == pytest.approx(now + 5 * scale)
+
+
+def test_backoff_schedule_walks_its_intervals_then_keeps_the_last() -> None:
+    m = machine(Backoff((2, 5, 10, 15, 30)))
+    gaps = [m.on_simulation(sim("PROCESSING_CONFIG"), T0).at - T0 for _ in range(7)]  # type: ignore[operator]
+    assert gaps == [2, 5, 10, 15, 30, 30, 30]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1 / 600])
+def test_the_one_second_floor_holds_for_any_schedule(scale: float) -> None:
+    class Eager:
+        def next_delay(self, context: PollContext) -> float:
+            return 0.001
+
+    for schedule in (Fixed(0.2), Backoff((0.1, 0.5)), Eager(), PhaseAware(final_interval=0.3)):
+        m = machine(schedule, scale)
+        for status, elapsed in [("PROCESSING_ANALYSIS", 70.0), ("PENDING", 0.0)] * 3:
+            d = m.on_simulation(in_phase(status, elapsed), T0)
+            assert d.at is not None
+            assert d.at - T0 >= 1.0 * scale - 1e-6, (schedule, status)
+
+
+@pytest.mark.parametrize(
+    ("status", "elapsed", "gap"),
+    [
+        ("PROCESSING_CONFIG", 10.0, 30.0),  # before the minimum: at most max_interval
+        ("PROCESSING_CONFIG", 45.0, 15.0),  # ... sleeps until the minimum
+        ("PROCESSING_SIMULATION", 115.0, 10.0),  # never less than the step before the minimum
+        ("PROCESSING_SIMULATION", 150.0, 10.0),  # inside the window: interval
+        ("PROCESSING_ANALYSIS", 90.0, 3.0),  # the Analyst's window: final_interval
+        ("PROCESSING_ANALYSIS", 180.0, 4.5),  # overrun by half: 1.5x the step
+        ("PROCESSING_SIMULATION", 1000.0, 20.0),  # long overrun: twice the step at most
+        ("PENDING", 0.0, 2.0),  # short statuses: transition_interval
+        ("COMPLETED_CONFIG", 0.0, 2.0),
+        ("QUEUED", 0.0, 10.0),  # an unknown status: interval
+    ],
+)
+def test_phase_aware_schedule_through_the_machine(status: str, elapsed: float, gap: float) -> None:
+    schedule = PhaseAware(interval=10, final_interval=3, max_interval=30, transition_interval=2)
+    d = machine(schedule).on_simulation(in_phase(status, elapsed), T0)
+    assert d.at == pytest.approx(T0 + gap)
+
+
+def test_phase_timing_reads_the_lifecycle_in_api_seconds() -> None:
+    scale = 1 / 60
+    # 30 API seconds into the Architect = 0.5 real seconds at 60x
+    s = sim("PROCESSING_CONFIG", states=[("PENDING", T0 - 5), ("PROCESSING_CONFIG", T0 - 0.5)])
+    d = machine(PhaseAware(max_interval=100), scale).on_simulation(s, T0)
+    assert d.at == pytest.approx(T0 + 30 * scale)  # sleeps until the 60 s minimum
+
+
+# -- retries ------------------------------------------------------------------------------------
+
+
+def test_retry_delay_is_capped_exponential_with_jitter_in_bounds() -> None:
+    rng = random.Random(1)
+    for attempt in range(1, 40):
+        base = min(RETRY_CAP, 2.0 ** (attempt - 1))
+        delay = retry_delay(attempt, rng)
+        assert 0.5 * base <= delay <= base
+
+
+def test_transient_failures_back_off_with_seeded_jitter_and_reset_on_success() -> None:
+    def gaps(seed: int) -> list[float]:
+        m = machine(Fixed(5), seed=seed)
+        m.start(T0)
+        out = []
+        for _ in range(8):
+            d = m.on_error(errors.ServerError(503, "busy"), T0)
+            assert d.fetch is Fetch.STATUS
+            assert d.snapshot.state is WatchState.RETRYING
+            out.append(d.at - T0)  # type: ignore[operator]
+        return out
+
+    first = gaps(3)
+    assert first == gaps(3)  # the same seed, the same jitter
+    assert first != gaps(4)
+    for attempt, gap in enumerate(first, start=1):
+        base = min(RETRY_CAP, 2.0 ** (attempt - 1))
+        assert 0.5 * base <= gap <= base
+    m = machine(Fixed(5))
+    m.on_error(errors.ConnectionDropped("cut"), T0)
+    m.on_error(errors.ConnectionDropped("cut"), T0)
+    m.on_simulation(sim("PENDING"), T0)
+    d = m.on_error(errors.RequestTimeout("slow"), T0)
+    assert d.at - T0 <= 1.0  # type: ignore[operator]
+    assert "attempt 1" in (d.snapshot.notice or "")
+    assert d.snapshot.retries == 3
+
+
+def test_retry_delays_scale_with_the_client() -> None:
+    m = machine(Fixed(5), scale=1 / 100, seed=5)
+    d = m.on_error(errors.ServerError(502, "bad gateway"), T0)
+    assert T0 + 0.005 <= d.at <= T0 + 0.01  # type: ignore[operator]
+
+
+def test_a_terminal_error_ends_the_watch_with_it() -> None:
+    m = machine()
+    exc = errors.NotFound(404, "gone")
+    d = m.on_error(exc, T0)
+    assert d.ended
+    assert d.fetch is Fetch.NOTHING
+    assert d.at is None
+    assert d.snapshot.state is WatchState.ERROR
+    assert d.snapshot.error is exc
+
+
+# -- 429 ----------------------------------------------------------------------------------------
+
+
+def test_429_waits_the_servers_seconds_unscaled() -> None:
+    m = machine(Fixed(1), scale=1 / 600)
+    d = m.on_error(errors.RateLimited(429, "slow down", retry_after=40), T0)
+    assert d.at == T0 + 40
+    assert d.snapshot.state is WatchState.RATE_LIMITED
+    assert d.snapshot.rate_limited_until == T0 + 40
+    assert "waiting 40 s" in (d.snapshot.notice or "")
+    assert m.on_error(errors.RateLimited(429, "no wait named"), T0).at == T0 + 5
+
+
+def test_429_holds_every_poll_and_results_fetch_of_the_key_for_retry_after() -> None:
+    budget = RateBudget()
+    a, b, c = machine(Fixed(1)), machine(Fixed(1)), machine(Fixed(1))
+    b_next = b.on_simulation(sim("PROCESSING_SIMULATION"), T0)
+    c_next = c.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    assert c_next.fetch is Fetch.RESULTS
+    exc = errors.RateLimited(429, "slow down", retry_after=30)
+    hold_key(budget, exc, T0)  # what the engine does when any request of the key gets a 429
+    a_next = a.on_error(exc, T0)
+    for decision in (a_next, b_next, c_next):
+        assert due_time(decision, budget, T0) >= T0 + 30
+        assert due_time(decision, budget, T0 + 29.9) >= T0 + 30
+    assert not budget.take(T0 + 29.9)
+    assert not budget.take(T0 + 29.9, urgent=True)
+    assert budget.take(T0 + 30)
+    assert due_time(b_next, RateBudget(), T0) == T0 + 1  # without the 429: its own time
+
+
+# -- deadlines ----------------------------------------------------------------------------------
+
+
+def test_a_running_watch_may_time_out() -> None:
+    m = machine()
+    assert m.may_time_out()
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
+    assert m.may_time_out()
+    snap = m.timed_out(10.0)
+    assert snap.state is WatchState.TIMED_OUT
+    assert isinstance(snap.error, errors.WaitTimeout)
+    assert "PROCESSING_ANALYSIS" in str(snap.error)
+
+
+@pytest.mark.parametrize("summary", [False, True])
+def test_a_watch_seen_at_completed_analysis_is_not_timed_out_before_its_results(
+    summary: bool,
+) -> None:
+    m = machine()
+    m.on_simulation(sim("COMPLETED_ANALYSIS", summary=summary), T0, listed=summary)
+    assert not m.may_time_out()
+    if summary:  # the single GET that follows a terminal summary
+        assert m.on_simulation(sim("COMPLETED_ANALYSIS"), T0).fetch is Fetch.RESULTS
+        assert not m.may_time_out()
+    m.on_error(errors.Conflict(409, "not yet", error_code="SIMULATION_NOT_COMPLETE"), T0)
+    assert not m.may_time_out()
+    d = m.on_results(result(), T0 + 1)
+    assert d.ended
+    assert d.snapshot.state is WatchState.SUCCEEDED
+
+
+def test_results_fetches_that_keep_failing_let_the_deadline_end_the_watch() -> None:
+    m = machine()
+    m.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    for _ in range(3):
+        assert not m.may_time_out()
+        d = m.on_error(errors.ServerError(503, "busy"), T0)
+        assert d.fetch is Fetch.RESULTS
+    assert m.may_time_out()
+
+
+# -- outcomes -----------------------------------------------------------------------------------
+
+
+def test_completed_analysis_fetches_the_results_at_once_then_succeeds() -> None:
+    m = machine()
+    d = m.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    assert (d.fetch, d.at, d.ended) == (Fetch.RESULTS, T0, False)
+    r = result()
+    d = m.on_results(r, T0 + 0.1)
+    assert d.ended
+    assert d.snapshot.result is r
+    assert d.at is None
+    assert m.on_simulation(sim("PENDING"), T0 + 5).ended  # nothing after the end
+
+
+def test_results_not_served_yet_are_asked_again_with_growing_waits() -> None:
+    m = machine()
+    m.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    not_yet = errors.Conflict(409, "still running", error_code="SIMULATION_NOT_COMPLETE")
+    gaps = [m.on_error(not_yet, T0).at - T0 for _ in range(6)]  # type: ignore[operator]
+    assert gaps == [1, 2, 3, 4, 5, 5]
+    assert m.fetch is Fetch.RESULTS
+
+
+def test_results_answering_failed_go_back_to_the_simulation_for_its_log() -> None:
+    m = machine()
+    m.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    d = m.on_error(errors.Conflict(409, "failed", status="FAILED"), T0)
+    assert d.fetch is Fetch.SINGLE
+    assert d.at == T0 + 1
+    failed = sim(
+        "FAILED",
+        states=[("PROCESSING_ANALYSIS", T0 - 50), ("FAILED", T0)],
+        error_log="analyst crashed",
+    )
+    d = m.on_simulation(failed, T0 + 1)
+    assert d.ended
+    assert isinstance(d.snapshot.error, errors.SimulationFailed)
+    assert d.snapshot.error.error_log == "analyst crashed"
+    assert d.snapshot.error.phase == "Analyst"
+
+
+def test_unknown_status_is_shown_as_it_is_and_polled_on() -> None:
+    m = machine(PhaseAware(interval=10))
+    d = m.on_simulation(sim("QUEUED"), T0)
+    assert not d.ended
+    assert d.fetch is Fetch.STATUS
+    assert d.snapshot.status == "QUEUED"
+    assert "unknown status 'QUEUED'" in (d.snapshot.notice or "")
+    assert d.at == T0 + 10
+
+
+def test_a_status_going_backwards_is_reported_and_polled_on() -> None:
+    m = machine()
+    m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
+    d = m.on_simulation(sim("PROCESSING_CONFIG"), T0 + 10)
+    assert not d.ended
+    assert d.fetch is Fetch.STATUS
+    assert d.snapshot.notice == "status went back from PROCESSING_SIMULATION to PROCESSING_CONFIG"
+    d = m.on_simulation(sim("PROCESSING_CONFIG"), T0 + 20)
+    assert d.snapshot.notice is None  # said once
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0 + 30)
+    d = m.on_simulation(sim("COMPLETED_CONFIG"), T0 + 40)  # a config edit resets it here
+    assert d.snapshot.notice is None
+
+
+def test_a_list_page_missing_the_simulation_asks_for_it_alone_at_once() -> None:
+    m = machine()
+    m.on_simulation(sim("PENDING"), T0)
+    d = m.on_missing(T0 + 2)
+    assert (d.fetch, d.at) == (Fetch.SINGLE, T0 + 2)
+    d = m.on_simulation(sim("PROCESSING_CONFIG"), T0 + 3)
+    assert d.fetch is Fetch.STATUS  # listable again
+
+
+def test_stopped_snapshot_says_the_simulation_goes_on() -> None:
+    m = machine()
+    m.on_simulation(sim("PENDING"), T0)
+    snap = m.stopped()
+    assert snap.state is WatchState.STOPPED
+    assert "goes on on the server" in (snap.notice or "")
+    m.close()
+    assert m.ended
+    assert m.may_time_out()
+
+
+# -- summary list items -------------------------------------------------------------------------
+
+
+def test_is_summary_knows_a_list_item_from_a_whole_simulation() -> None:
+    assert is_summary(sim("PENDING", summary=True))
+    assert not is_summary(sim("PENDING"))
+
+
+@pytest.mark.parametrize("status", ["FAILED", "COMPLETED_ANALYSIS"])
+def test_a_terminal_summary_calls_for_a_single_get_before_any_end(status: str) -> None:
+    m = machine(Fixed(5))
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
+    d = m.on_simulation(sim(status, summary=True), T0 + 5, listed=True)
+    assert not d.ended
+    assert (d.fetch, d.at) == (Fetch.SINGLE, T0 + 5)
+    assert d.snapshot.status == status
+    assert d.snapshot.simulation is not None
+    assert d.snapshot.simulation.lifecycle  # the lifecycle known so far is kept for widgets
+
+
+def test_a_failure_seen_through_a_summary_keeps_its_error_log() -> None:
+    m = machine(Fixed(5))
+    m.on_simulation(sim("FAILED", summary=True), T0, listed=True)
+    failed = sim("FAILED", states=[("PROCESSING_CONFIG", T0 - 9), ("FAILED", T0)], error_log="x")
+    d = m.on_simulation(failed, T0 + 0.1)
+    assert d.ended
+    assert isinstance(d.snapshot.error, errors.SimulationFailed)
+    assert d.snapshot.error.error_log == "x"
+
+
+def test_a_summary_entering_a_phase_calls_for_a_single_get_when_the_schedule_times_phases() -> None:
+    m = machine(PhaseAware())
+    m.on_simulation(sim("PENDING"), T0)
+    d = m.on_simulation(sim("PROCESSING_CONFIG", summary=True), T0 + 2, listed=True)
+    assert (d.fetch, d.at) == (Fetch.SINGLE, T0 + 2)
+    d = m.on_simulation(in_phase("PROCESSING_CONFIG", 3.0), T0 + 2)
+    assert d.fetch is Fetch.STATUS
+    # Later summaries of the same phase: its start is known, no more single GETs.
+    d = m.on_simulation(sim("PROCESSING_CONFIG", summary=True), T0 + 60, listed=True)
+    assert d.fetch is Fetch.STATUS
+    assert d.at is not None
+    assert d.at > T0 + 60
+
+
+@pytest.mark.parametrize("status", ["PENDING", "COMPLETED_CONFIG", "PROCESSING_SIMULATION"])
+def test_a_summary_costs_no_extra_request_when_the_schedule_needs_no_timing(status: str) -> None:
+    m = machine(Fixed(5))
+    d = m.on_simulation(sim(status, summary=True), T0, listed=True)
+    assert (d.fetch, d.at) == (Fetch.STATUS, T0 + 5)
+
+
+@pytest.mark.parametrize("status", ["PROCESSING_CONFIG", "FAILED", "COMPLETED_ANALYSIS"])
+def test_whole_list_items_never_call_for_a_single_get(status: str) -> None:
+    m = machine(PhaseAware())
+    d = m.on_simulation(sim(status, error_log="e" if status == "FAILED" else None), T0, listed=True)
+    assert d.fetch is not Fetch.SINGLE
+
+
+def test_decisions_are_plain_values() -> None:
+    d = machine().start(T0)
+    assert isinstance(d, Decision)
+    assert d == Decision(d.snapshot, False, Fetch.STATUS, T0)
+
+
+def test_phase_aware_polls_often_only_near_a_phases_expected_end() -> None:
+    # The Analyst window is where the caller waits: polls there are final_interval apart.
+    schedule = PhaseAware()
+    m = machine(schedule)
+    early = m.on_simulation(in_phase("PROCESSING_ANALYSIS", 5.0), T0).at
+    late = m.on_simulation(in_phase("PROCESSING_ANALYSIS", 100.0), T0).at
+    assert early is not None
+    assert late is not None
+    assert early - T0 > late - T0
+    assert late - T0 == schedule.final_interval
+    assert timedelta(seconds=early - T0) <= timedelta(seconds=schedule.max_interval)

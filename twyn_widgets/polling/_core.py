@@ -1,0 +1,375 @@
+"""The polling state of one simulation as a pure state machine (sans-I/O, like h11).
+
+A :class:`PollState` takes events in (a simulation seen, in full or as a list summary; the
+results; a failed request; a deadline) together with the time ``now``, and gives a
+:class:`Decision` out: the snapshot to publish, whether the watch ended, what to fetch next
+and when. It owns no thread, lock, socket, engine or handle: whoever drives it (the engine)
+does the I/O, so every rule here is tested on a fake clock.
+
+Times are epoch seconds (``time.time()``), because lifecycle timestamps are wall-clock times.
+Durations the client assumes (schedules, the 1 s floor, retry backoff) are in API seconds and
+multiplied by ``time_scale``; what the server says (``retry_after``) is never scaled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .. import errors
+from ..models import Simulation, SimulationResult, Status
+from ._schedules import MIN_INTERVAL, PollContext, Schedule
+from ._snapshot import WatchSnapshot, WatchState
+
+__all__ = [
+    "DEFAULT_RETRY_AFTER",
+    "RESULTS_PATIENCE",
+    "Decision",
+    "Fetch",
+    "PollState",
+    "describe",
+    "retry_delay",
+]
+
+log = logging.getLogger("twyn_widgets")
+
+RETRY_BASE = 1.0
+RETRY_CAP = 30.0
+DEFAULT_RETRY_AFTER = 5.0
+"""Seconds to wait after a 429 that names no wait."""
+RESULTS_PATIENCE = 3
+"""Failed results fetches after which a deadline is no longer put off."""
+
+
+class Fetch(enum.Enum):
+    """What the driver should request next for this simulation."""
+
+    NOTHING = "nothing"
+    """The watch ended."""
+    STATUS = "status"
+    """The simulation's status, by any means: a list page or a single GET."""
+    SINGLE = "single"
+    """The whole simulation by ``GET /v1/simulations/{id}`` (a list item would not do)."""
+    RESULTS = "results"
+    """``GET /v1/simulations/{id}/results``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the machine decided after an event.
+
+    Attributes
+    ----------
+    snapshot
+        The state to publish to the watch's subscribers.
+    ended
+        Whether the watch is over (``snapshot`` then holds the outcome).
+    fetch
+        What to request next (``Fetch.NOTHING`` once ended).
+    at
+        Epoch time of the next request, or ``None`` once ended.
+    """
+
+    snapshot: WatchSnapshot
+    ended: bool
+    fetch: Fetch
+    at: float | None
+
+
+def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
+    """API seconds before retry ``attempt`` (1, 2, ...) after a transient failure.
+
+    Capped exponential backoff with jitter: ``min(30, 2 ** (attempt - 1)) * U(0.5, 1)``, so
+    many watches that fail together (a server outage) do not come back all at once.
+    """
+    base = min(RETRY_CAP, RETRY_BASE * float(2 ** min(max(attempt, 1) - 1, 16)))
+    jitter: float = (rng or random).uniform(0.5, 1.0)
+    return base * jitter
+
+
+def describe(exc: BaseException) -> str:
+    """A short, key-free name for a failure: ``HTTP 503``, ``a dropped connection``..."""
+    if isinstance(exc, errors.APIError):
+        return f"HTTP {exc.status_code}"
+    names = {
+        errors.ConnectError: "connection refused",
+        errors.RequestTimeout: "a timeout",
+        errors.ConnectionDropped: "a dropped connection",
+        errors.ResponseTooLarge: "an oversized answer",
+        errors.ProtocolError: "a malformed answer",
+    }
+    for cls, name in names.items():
+        if isinstance(exc, cls):
+            return name
+    return type(exc).__name__
+
+
+def is_summary(simulation: Simulation) -> bool:
+    """Whether a list item lacks what a full simulation carries (``lifecycle``, ``error_log``)."""
+    return "lifecycle" not in simulation.raw or "error_log" not in simulation.raw
+
+
+def _needs_timing(schedule: Schedule) -> bool:
+    # A schedule says it reads ``phase_elapsed`` with a true ``needs_phase_timing``; others
+    # get ``None`` there, which every schedule must accept anyway.
+    return bool(getattr(schedule, "needs_phase_timing", False))
+
+
+class PollState:
+    """The polling state of one simulation on one client; pure, not thread-safe.
+
+    Parameters
+    ----------
+    simulation_id
+        The watched simulation.
+    schedule
+        When to poll, in API seconds.
+    time_scale
+        The client's scale: API seconds times this are real seconds.
+    initial
+        The simulation as the caller already had it, if any.
+    rng
+        The source of retry jitter (seed it for reproducible tests).
+    """
+
+    def __init__(
+        self,
+        simulation_id: str,
+        schedule: Schedule,
+        *,
+        time_scale: float = 1.0,
+        initial: Simulation | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.simulation_id = simulation_id
+        self.schedule = schedule
+        self.time_scale = time_scale
+        self.snapshot = WatchSnapshot(simulation_id, simulation=initial, time_scale=time_scale)
+        self.ended = False
+        self.fetch = Fetch.STATUS
+        self.attempt = 0  # consecutive failures of the current kind of request
+        self._rng = rng or random.Random()
+        self._last_status: Status | None = initial.status if initial else None
+        self._full: Simulation | None = initial  # the last simulation seen whole
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _scaled(self, api_seconds: float) -> float:
+        return api_seconds * self.time_scale
+
+    def _decide(self, at: float) -> Decision:
+        return Decision(self.snapshot, False, self.fetch, at)
+
+    def _end(self, snapshot: WatchSnapshot) -> Decision:
+        self.ended = True
+        self.fetch = Fetch.NOTHING
+        self.snapshot = snapshot
+        return Decision(snapshot, True, Fetch.NOTHING, None)
+
+    def _next_poll(self, now: float) -> float:
+        """Epoch time of the next status poll: the schedule's delay, floored at 1 s."""
+        sim = self.snapshot.simulation
+        status = sim.status if sim else None
+        phase_elapsed = None
+        if sim is not None and status is not None and status.phase is not None:
+            processing = status.phase.processing_status
+            started = sim.entered(processing)
+            if started is not None and status == processing:
+                wall = datetime.fromtimestamp(now, timezone.utc)
+                phase_elapsed = max(0.0, (wall - started).total_seconds()) / self.time_scale
+        context = PollContext(status, phase_elapsed, self.snapshot.polls)
+        # Why the floor here and not in the schedules: any schedule, a user's too, gets it.
+        delay = max(MIN_INTERVAL, float(self.schedule.next_delay(context)))
+        return now + self._scaled(delay)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def start(self, now: float) -> Decision:
+        """The first decision: poll at once."""
+        self.fetch = Fetch.STATUS
+        return self._decide(now)
+
+    def poll_now(self, now: float) -> Decision:
+        """Ask again at once for what was due (a sweep stopped before reaching it)."""
+        return self._decide(now)
+
+    def on_simulation(
+        self, simulation: Simulation, now: float, *, listed: bool = False
+    ) -> Decision:
+        """A simulation seen: from a single GET, or (``listed``) as an item of a list page.
+
+        A list item may be a summary (no ``lifecycle`` or ``error_log``). Then a single GET
+        follows at once when a decision needs the whole object: always for a terminal status
+        (the failure's ``error_log``), and for a new PROCESSING_* status when the schedule
+        times phases from the lifecycle.
+        """
+        if self.ended:
+            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+        self.attempt = 0
+        status = simulation.status
+        follow_up = False
+        if listed and is_summary(simulation):
+            simulation, follow_up = self._merge_summary(simulation)
+        else:
+            self._full = simulation
+        notice = self._notice(status)
+        self._last_status = status
+        snap = self.snapshot.evolve(
+            simulation=simulation,
+            state=WatchState.WATCHING,
+            polls=self.snapshot.polls + 1,
+            notice=notice,
+            rate_limited_until=None,
+        )
+        if follow_up:
+            self.snapshot = snap
+            self.fetch = Fetch.SINGLE
+            return self._decide(now)
+        if status is Status.FAILED:
+            phase = simulation.failed_phase
+            error = errors.SimulationFailed(
+                self.simulation_id, simulation.error_log, phase.label if phase else None
+            )
+            return self._end(snap.evolve(state=WatchState.FAILED, error=error))
+        self.snapshot = snap
+        if status is Status.COMPLETED_ANALYSIS:
+            self.fetch = Fetch.RESULTS
+            return self._decide(now)
+        self.fetch = Fetch.STATUS
+        return self._decide(self._next_poll(now))
+
+    def _merge_summary(self, item: Simulation) -> tuple[Simulation, bool]:
+        """Fold a summary list item into what is known; say whether a single GET must follow."""
+        status = item.status
+        if status.is_terminal:
+            follow_up = True
+        else:
+            known_start = (
+                self._full is not None
+                and status.phase is not None
+                and self._full.entered(status) is not None
+            )
+            timed = status.phase is not None and status == status.phase.processing_status
+            follow_up = timed and _needs_timing(self.schedule) and not known_start
+        base = self._full
+        if base is None:
+            return item, follow_up
+        # Why keep the old lifecycle: a summary has none, and widgets estimate progress from it.
+        merged = dataclasses.replace(
+            base,
+            status=status,
+            title=item.title or base.title,
+            created_at=item.created_at or base.created_at,
+        )
+        return merged, follow_up
+
+    def _notice(self, status: Status) -> str | None:
+        last = self._last_status
+        notice = None
+        if last is not None and status != last:
+            log.info("twyn-widgets: %s %s -> %s", self.simulation_id, last, status)
+            before, after = last.order, status.order
+            # Why COMPLETED_CONFIG is exempt: a config edit resets a simulation there on purpose.
+            if 0 <= after < before and status is not Status.COMPLETED_CONFIG:
+                notice = f"status went back from {last} to {status}"
+                log.warning("twyn-widgets: %s %s", self.simulation_id, notice)
+        elif last is None:
+            log.info("twyn-widgets: %s is %s", self.simulation_id, status)
+        if not status.is_known:
+            notice = f"unknown status {str(status)!r}: shown as it is, still polling"
+        return notice
+
+    def on_results(self, result: SimulationResult, now: float) -> Decision:
+        """The results arrived: the watch succeeded."""
+        if self.ended:
+            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+        log.info("twyn-widgets: %s results received", self.simulation_id)
+        snap = self.snapshot.evolve(
+            state=WatchState.SUCCEEDED, result=result, polls=self.snapshot.polls + 1, notice=None
+        )
+        return self._end(snap)
+
+    def on_missing(self, now: float) -> Decision:
+        """A list page that should have held this simulation did not: ask for it alone."""
+        if self.ended:
+            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+        if self.fetch is Fetch.STATUS:
+            self.fetch = Fetch.SINGLE
+        return self._decide(now)
+
+    def on_error(self, exc: BaseException, now: float) -> Decision:
+        """A request for this simulation failed with ``exc``."""
+        if self.ended:
+            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+        if isinstance(exc, errors.Conflict) and self.fetch is Fetch.RESULTS:
+            if exc.status == "FAILED" or exc.error_code == "SIMULATION_FAILED":
+                # It failed after all: the simulation itself holds the error_log.
+                self.fetch = Fetch.SINGLE
+                return self._decide(now + self._scaled(MIN_INTERVAL))
+            # Why: the status said COMPLETED_ANALYSIS but the results are not served yet (a
+            # race between two reads of the server); ask again shortly.
+            self.attempt += 1
+            return self._decide(now + self._scaled(MIN_INTERVAL * min(self.attempt, 5)))
+        if isinstance(exc, errors.RateLimited):
+            wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+            self.snapshot = self.snapshot.evolve(
+                state=WatchState.RATE_LIMITED,
+                notice=f"rate limited: waiting {wait:.0f} s before the next poll",
+                rate_limited_until=now + wait,
+                retries=self.snapshot.retries + 1,
+            )
+            return self._decide(now + wait)  # the server's seconds: never scaled
+        if errors.is_transient(exc):
+            self.attempt += 1
+            delay = retry_delay(self.attempt, self._rng)
+            self.snapshot = self.snapshot.evolve(
+                state=WatchState.RETRYING,
+                notice=f"retrying after {describe(exc)}, attempt {self.attempt}",
+                retries=self.snapshot.retries + 1,
+            )
+            log.info("twyn-widgets: %s retrying after %s", self.simulation_id, exc)
+            return self._decide(now + self._scaled(delay))
+        return self._end(
+            self.snapshot.evolve(state=WatchState.ERROR, error=exc, notice=f"stopped: {exc}")
+        )
+
+    # -- endings a driver asks for ----------------------------------------------------------------
+
+    def may_time_out(self) -> bool:
+        """Whether a watch whose deadline has passed may end now.
+
+        A simulation seen at COMPLETED_ANALYSIS has finished: only its results (or, after a
+        summary, its whole object) are still to fetch, perhaps held by the rate budget, so
+        giving up then would throw away a result. Not while those fetches keep failing,
+        though: the deadline still bounds the wait.
+        """
+        if self.ended:
+            return True
+        finished = self._last_status is Status.COMPLETED_ANALYSIS
+        return not (finished and self.attempt < RESULTS_PATIENCE)
+
+    def timed_out(self, timeout: float | None) -> WatchSnapshot:
+        """The final snapshot of a watch that gave up after ``timeout`` real seconds."""
+        status = self.snapshot.status or "unknown"
+        error = errors.WaitTimeout(
+            f"gave up waiting for simulation {self.simulation_id} after "
+            f"{timeout or 0:g} s (still {status}); it goes on on the server: "
+            "watch it again to keep waiting"
+        )
+        return self.snapshot.evolve(state=WatchState.TIMED_OUT, error=error)
+
+    def stopped(self) -> WatchSnapshot:
+        """The final snapshot of a watch its caller stopped."""
+        return self.snapshot.evolve(
+            state=WatchState.STOPPED,
+            notice="stopped watching (the simulation goes on on the server)",
+        )
+
+    def close(self) -> None:
+        """No watch is left: end without an outcome of its own."""
+        self.ended = True
+        self.fetch = Fetch.NOTHING
