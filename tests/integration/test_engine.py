@@ -68,9 +68,9 @@ def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu:
     first = client.watch(sim, schedule=Fixed(5))
     second = client.watch(sim)
     assert first.stop()
-    assert first.cancelled()
-    with pytest.raises(concurrent.futures.CancelledError):
+    with pytest.raises(concurrent.futures.CancelledError):  # WatchStopped is one too
         first.result(1)
+    assert isinstance(first.exception(0), tw.WatchStopped)
     assert first.snapshot.state is WatchState.STOPPED
     assert second.stop()
     before = emu.counters()["requests_total"]

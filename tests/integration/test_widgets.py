@@ -96,7 +96,7 @@ def test_closing_a_watcher_stops_its_watch(client: Any) -> None:
     watch = w.watch
     assert watch is not None
     w.close()
-    assert watch.cancelled()
+    assert isinstance(watch.exception(0), tw.WatchStopped)
     assert watch.snapshot.state is WatchState.STOPPED
 
 
@@ -132,4 +132,4 @@ def test_board_is_awaitable_and_stop_all_stops_every_row(client: Any) -> None:
     slow = [client.create_simulation(f"board: stop {i}") for i in range(2)]
     board2 = SimulationBoard(slow, client=client, timeout=10_000)
     board2.stop()
-    assert all(w.cancelled() for w in board2.watches)
+    assert all(isinstance(w.exception(0), tw.WatchStopped) for w in board2.watches)

@@ -212,6 +212,28 @@ def test_429_waits_the_servers_seconds_unscaled() -> None:
     assert m.on_error(errors.RateLimited(429, "no wait named"), T0).at == T0 + 5
 
 
+def test_a_long_rate_limit_wait_reads_as_people_write_it() -> None:
+    m = machine(Fixed(1))
+    d = m.on_error(errors.RateLimited(429, "slow down", retry_after=2700), T0)
+    assert d.snapshot.notice == "rate limited: waiting 45 min before the next poll"
+
+
+def test_a_stopped_watch_ends_with_watch_stopped_saying_the_simulation_runs_on() -> None:
+    snapshot = machine(Fixed(1)).stopped()
+    assert isinstance(snapshot.error, errors.WatchStopped)
+    assert "keeps running on the server" in str(snapshot.error)
+
+
+def test_a_timeout_names_the_api_seconds_asked_for_and_how_to_resume() -> None:
+    m = machine(Fixed(1), scale=1 / 30)
+    m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
+    error = m.timed_out(30.0).error
+    assert isinstance(error, errors.WaitTimeout)
+    assert "after 30 s (timeout=30)" in str(error)
+    assert "still PROCESSING_SIMULATION" in str(error)
+    assert "client.watch(" in str(error)
+
+
 def test_429_holds_every_poll_and_results_fetch_of_the_key_for_retry_after() -> None:
     budget = RateBudget()
     a, b, c = machine(Fixed(1)), machine(Fixed(1)), machine(Fixed(1))
@@ -346,12 +368,12 @@ def test_a_list_page_missing_the_simulation_asks_for_it_alone_at_once() -> None:
     assert d.fetch is Fetch.STATUS  # listable again
 
 
-def test_stopped_snapshot_says_the_simulation_goes_on() -> None:
+def test_stopped_snapshot_says_the_simulation_keeps_running() -> None:
     m = machine()
     m.on_simulation(sim("PENDING"), T0)
     snap = m.stopped()
     assert snap.state is WatchState.STOPPED
-    assert "goes on on the server" in (snap.notice or "")
+    assert "keeps running on the server" in (snap.notice or "")
     m.close()
     assert m.ended
     assert m.may_time_out()

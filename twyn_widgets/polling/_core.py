@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import errors
+from .._humanize import duration
 from ..models import Simulation, SimulationResult, Status
 from ._schedules import MIN_INTERVAL, PollContext, Schedule
 from ._snapshot import WatchSnapshot, WatchState
@@ -318,7 +319,7 @@ class PollState:
             wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
             self.snapshot = self.snapshot.evolve(
                 state=WatchState.RATE_LIMITED,
-                notice=f"rate limited: waiting {wait:.0f} s before the next poll",
+                notice=f"rate limited: waiting {duration(wait)} before the next poll",
                 rate_limited_until=now + wait,
                 retries=self.snapshot.retries + 1,
             )
@@ -352,21 +353,33 @@ class PollState:
         finished = self._last_status is Status.COMPLETED_ANALYSIS
         return not (finished and self.attempt < RESULTS_PATIENCE)
 
-    def timed_out(self, timeout: float | None) -> WatchSnapshot:
-        """The final snapshot of a watch that gave up after ``timeout`` real seconds."""
+    def timed_out(self, api_timeout: float | None) -> WatchSnapshot:
+        """The final snapshot of a watch that gave up after ``api_timeout`` API seconds.
+
+        The message gives the timeout as the caller asked for it (in the API's time, before
+        any ``time_scale``) and the call that resumes the wait.
+        """
         status = self.snapshot.status or "unknown"
+        sid = self.simulation_id
         error = errors.WaitTimeout(
-            f"gave up waiting for simulation {self.simulation_id} after "
-            f"{timeout or 0:g} s (still {status}); it goes on on the server: "
-            "watch it again to keep waiting"
+            f"gave up waiting for simulation {sid} after {duration(api_timeout or 0)} "
+            f"(timeout={api_timeout or 0:g}); it is still {status} and keeps running on the "
+            f"server. Wait again with client.watch({sid!r}).result() or "
+            f"tw.SimulationWatcher({sid!r}, client=client)"
         )
         return self.snapshot.evolve(state=WatchState.TIMED_OUT, error=error)
 
     def stopped(self) -> WatchSnapshot:
-        """The final snapshot of a watch its caller stopped."""
+        """The final snapshot of a watch its caller stopped (it ends with ``WatchStopped``)."""
+        sid = self.simulation_id
+        error = errors.WatchStopped(
+            f"stopped watching simulation {sid}; it keeps running on the server (the API has "
+            f"no cancel). Watch it again with client.watch({sid!r})"
+        )
         return self.snapshot.evolve(
             state=WatchState.STOPPED,
-            notice="stopped watching (the simulation goes on on the server)",
+            notice="stopped watching (the simulation keeps running on the server)",
+            error=error,
         )
 
     def close(self) -> None:

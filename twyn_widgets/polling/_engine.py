@@ -128,7 +128,12 @@ class Engine:
                     client.on_close(functools.partial(self.forget_client, client))
                 self._schedule(entry, state.start(time.time()))
             handle = Watch(
-                self, client, entry.state.snapshot, time.monotonic() + real_timeout, real_timeout
+                self,
+                client,
+                entry.state.snapshot,
+                time.monotonic() + real_timeout,
+                real_timeout,
+                api_timeout,
             )
             entry.handles.append(handle)
             self._push(handle.deadline or 0.0, handle)
@@ -260,7 +265,7 @@ class Engine:
         if not entry.state.may_time_out():
             self._push(time.monotonic() + DEADLINE_RECHECK, handle)
             return
-        ended.append((handle, entry.state.timed_out(handle.timeout)))
+        ended.append((handle, entry.state.timed_out(handle.api_timeout)))
         self._detach(entry, handle)
 
     def _plan(self, due: list[_Entry]) -> list[Callable[[], None]]:

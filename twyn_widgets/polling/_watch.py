@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from ..errors import WatchStopped
 from ..models import SimulationResult
 from ._snapshot import WatchSnapshot
 
@@ -31,11 +32,12 @@ class Watch(concurrent.futures.Future[SimulationResult]):
 
     - ``result(timeout)`` blocks for the result, or raises
       :class:`~twyn_widgets.SimulationFailed`, :class:`~twyn_widgets.WaitTimeout` or the
-      :class:`~twyn_widgets.APIError` that ended the watch; ``CancelledError`` after ``stop()``.
+      :class:`~twyn_widgets.APIError` that ended the watch; after ``stop()``,
+      :class:`~twyn_widgets.WatchStopped` (also a ``concurrent.futures.CancelledError``).
     - ``await watch`` works in asyncio (``asyncio.gather(*watches)``).
     - ``subscribe(fn)`` calls ``fn(snapshot)`` on every change, from a polling thread.
     - ``stop()`` stops this handle's polling; there is no remote cancel: the simulation
-      goes on on the server.
+      keeps running on the server.
 
     Several handles on the same simulation and client share one poller; each ends on its own.
     """
@@ -47,6 +49,7 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         snapshot: WatchSnapshot,
         deadline: float | None,
         timeout: float | None,
+        api_timeout: float | None = None,
     ) -> None:
         super().__init__()
         self._engine = engine
@@ -56,6 +59,8 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         """``time.monotonic()`` value after which this handle times out, or ``None``."""
         self.timeout = timeout
         """The timeout in real seconds (already scaled), or ``None``."""
+        self.api_timeout = api_timeout
+        """The timeout as the caller gave it, in API seconds (before ``time_scale``)."""
         self._subscribers: list[Subscriber] = []
         self._sub_lock = threading.Lock()
         self._final: WatchSnapshot | None = None
@@ -119,7 +124,9 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         elif snapshot.error is not None:
             self.set_exception(snapshot.error)
         else:
-            super().cancel()
+            # Why: an ending with neither a result nor an error would leave callers with a bare
+            # CancelledError that says nothing; every ending says what happened.
+            self.set_exception(WatchStopped(f"stopped watching simulation {self.simulation_id}"))
         with self._sub_lock:
             subscribers = list(self._subscribers)
         for callback in subscribers:
@@ -130,14 +137,14 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         return True
 
     def stop(self) -> bool:
-        """Stop watching (this handle); the simulation itself goes on (there is no remote cancel).
+        """Stop watching (this handle); the simulation keeps running (the API has no cancel).
 
         Returns ``False`` if the watch had already ended.
         """
         return self._engine.stop(self)
 
     def cancel(self) -> bool:
-        """Same as :meth:`stop`: the future is cancelled and polling for it stops."""
+        """Same as :meth:`stop`: polling for it stops and it ends with ``WatchStopped``."""
         return self.stop()
 
     def wait(self, timeout: float | None = None) -> SimulationResult:

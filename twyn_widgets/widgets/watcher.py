@@ -206,7 +206,7 @@ class SimulationWatcher(LiveBox):
         SimulationFailed, WaitTimeout, APIError
             How the watch ended.
         concurrent.futures.TimeoutError
-            ``timeout`` passed first (the watch goes on).
+            ``timeout`` passed first (the watch keeps going).
         """
         if self._watch is None:
             self.start()
