@@ -15,7 +15,6 @@ Needs the test extra and Chromium (``/usr/bin/chromium``, or ``$TWYN_CHROMIUM``)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -98,15 +97,9 @@ def take(out: Path, theme: str) -> list[Path]:
         book_dir = base / "book"
         book_dir.mkdir()
         notebook = _notebook(book_dir / "readme-pictures.ipynb")
-        settings = base / "lab" / "settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True)
-        if theme == "dark":
-            (settings / "themes.jupyterlab-settings").write_text(
-                json.dumps({"theme": "JupyterLab Dark"}), encoding="utf-8"
-            )
         env = {**package_env(), "TWYN_EMULATOR_SPEED": SPEED}
-        server = start_lab_server(base / "lab", env=env, notebook_dirs=(book_dir,))
-        suffix = "" if theme == "light" else "-dark"
+        server = start_lab_server(base / "lab", env=env, notebook_dirs=(book_dir,), theme=theme)
+        suffix = "" if theme == "light" else f"-{theme}"
         saved: list[Path] = []
         try:
             with sync_playwright() as pw:

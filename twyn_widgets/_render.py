@@ -372,7 +372,8 @@ def board_html(rows: Sequence[BoardRow]) -> str:
             f'<td class="twyn-row-title" title="{e(title)}">'
             f'<span class="twyn-row-name">{e(truncate(title))}</span><br>'
             f"{id_html(snap.simulation_id)}</td>"
-            f"<td class='twyn-row-phase'>{e(phase_text(snap.phase)) or '&ndash;'}</td>"
+            f"<td class='twyn-row-phase' style='white-space:nowrap'>"
+            f"{e(phase_text(snap.phase)) or '&ndash;'}</td>"
             f'<td style="min-width:140px;padding-top:6px">'
             f"{_bar(row.progress, state_style(state).accent)}</td>"
             f"<td class='twyn-row-elapsed'>{duration(row.elapsed)}</td>"
