@@ -79,3 +79,32 @@ def test_list_running_from_a_fresh_client_and_a_board_of_them(emu_60: Any) -> No
         assert f"RUNNING {ids}" in text
         assert f"DONE {ids}" in text
         assert "AFTER []" in text
+
+
+def test_client_picks_the_named_client_and_no_raise_returns_a_timeout(emu_60: Any) -> None:
+    from twyn_widgets import emulator
+
+    # Two servers and a client of each in the notebook: a bare id needs --client.
+    with emulator.start(speed=60.0) as other:
+        env = {**_by_hand_env(emu_60), "OTHER_KEY": other.api_key, "OTHER_URL": other.base_url}
+        with kernel(env) as k:
+            out = k.execute(
+                SETUP + "second = tw.TwynClient(api_key=os.environ['OTHER_KEY'],"
+                " base_url=os.environ['OTHER_URL'], time_scale=1 / 60)\n"
+                "sid = second.create_simulation('on the second server').id\n"
+                "%load_ext twyn_widgets\n"
+                "try:\n    %twyn_wait $sid --quiet\n"
+                "except Exception as exc:\n    print('AMBIGUOUS', type(exc).__name__, exc)\n"
+                "r = %twyn_wait $sid --client second\n"
+                "print('PICKED', r.id == sid)\n"
+                "slow = second.create_simulation('slow').id\n"
+                "t = %twyn_wait $slow --client second --timeout 30 --no-raise\n"
+                "print('RETURNED', type(t).__name__)\n",
+                timeout=90,
+            )
+            assert not errors_of(out), errors_of(out)
+            text = stdout_of(out)
+    assert "AMBIGUOUS UsageError which client?" in text, text
+    assert "(client, second)" in text
+    assert "PICKED True" in text
+    assert "RETURNED WaitTimeout" in text
