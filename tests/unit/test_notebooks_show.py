@@ -96,4 +96,5 @@ def test_notebooks_promising_charts_draw_png_images(name: str, tmp_path: Path) -
     NotebookClient(
         book, kernel_name="python3", timeout=180, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    assert _images(book), f"{name} shows no image/png output"
+    images = _images(book)
+    assert images, f"{name} shows no image/png output"
