@@ -68,3 +68,58 @@ def test_extra_sweep_pages_go_now_and_push_the_next_poll() -> None:
     assert budget.take(1000.0)
     assert budget.extra(1000.0)  # page two of the same sweep
     assert budget.earliest(1000.0) == 1004.0
+
+
+def test_no_rate_limit_seen_changes_nothing() -> None:
+    budget = RateBudget()
+    budget.observe(None, now=1000.0)
+    budget.observe(RateLimit(limit=10, remaining=None, reset=1060.0), now=1000.0)
+    assert budget.gap == 0.0
+    assert budget.earliest(1000.0) == 1000.0
+
+
+def test_no_reset_time_means_no_spacing() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=10, remaining=5, reset=1010.0), now=1000.0)
+    assert budget.gap == 2.0
+    budget.observe(RateLimit(limit=10, remaining=5, reset=None), now=1000.0)
+    assert budget.gap == 0.0
+
+
+def test_the_last_request_left_is_spaced_not_paused() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=10, remaining=1, reset=1030.0), now=1000.0)
+    assert budget.gap == 30.0
+    assert budget.paused_until == 0.0
+    budget.observe(RateLimit(limit=10, remaining=0, reset=1030.0), now=1000.0)
+    assert budget.gap == 0.0
+    assert budget.paused_until == 1030.0
+
+
+def test_a_pause_without_a_wait_lasts_the_default_and_ends_on_time() -> None:
+    budget = RateBudget()
+    budget.pause(None, now=1000.0)
+    assert budget.paused_until == 1001.0
+    budget.pause(None, now=1000.0, default=3.0)
+    assert budget.paused_until == 1003.0
+    assert not budget.extra(1002.9)
+    assert budget.take(1003.0, urgent=True)
+    assert budget.take(1003.0)
+
+
+def test_urgent_sends_skip_the_spacing_but_never_go_back_in_time() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
+    assert budget.take(1000.0)
+    assert budget.earliest(1001.0) == 1010.0
+    assert budget.earliest(1001.0, urgent=True) == 1001.0
+    assert budget.take(1001.0, urgent=True)
+    assert budget.earliest(1001.0) == 1010.0  # an urgent send took no slot
+
+
+def test_an_extra_page_pushes_the_next_poll_back_one_gap() -> None:
+    budget = RateBudget()
+    budget.observe(RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
+    assert budget.take(1000.0)
+    assert budget.extra(1001.0)
+    assert budget.earliest(1001.0) == 1020.0

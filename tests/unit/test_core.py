@@ -21,6 +21,7 @@ from twyn_widgets.polling._core import (
     Decision,
     Fetch,
     PollState,
+    describe,
     is_summary,
     retry_delay,
 )
@@ -91,7 +92,7 @@ def test_fixed_schedule_polls_every_interval_in_the_clients_time(scale: float) -
         now = T0 + 100 * i
         d = m.on_simulation(sim("PROCESSING_SIMULATION"), now)
         assert d.fetch is Fetch.STATUS
-        assert d.at == pytest.approx(now + 5 * scale)
+        assert d.at - now == pytest.approx(5 * scale)
 
 
 def test_backoff_schedule_walks_its_intervals_then_keeps_the_last() -> None:
@@ -132,15 +133,15 @@ def test_the_one_second_floor_holds_for_any_schedule(scale: float) -> None:
 def test_phase_aware_schedule_through_the_machine(status: str, elapsed: float, gap: float) -> None:
     schedule = PhaseAware(interval=10, final_interval=3, max_interval=30, transition_interval=2)
     d = machine(schedule).on_simulation(in_phase(status, elapsed), T0)
-    assert d.at == pytest.approx(T0 + gap)
+    assert d.at - T0 == pytest.approx(gap)
 
 
 def test_phase_timing_reads_the_lifecycle_in_api_seconds() -> None:
     scale = 1 / 60
     # 30 API seconds into the Architect = 0.5 real seconds at 60x
     s = sim("PROCESSING_CONFIG", states=[("PENDING", T0 - 5), ("PROCESSING_CONFIG", T0 - 0.5)])
-    d = machine(PhaseAware(max_interval=100), scale).on_simulation(s, T0)
-    assert d.at == pytest.approx(T0 + 30 * scale)  # sleeps until the 60 s minimum
+    d = machine(PhaseAware(interval=10, max_interval=100), scale).on_simulation(s, T0)
+    assert d.at - T0 == pytest.approx(30 * scale)  # sleeps until the 60 s minimum
 
 
 # -- retries ------------------------------------------------------------------------------------
@@ -206,6 +207,7 @@ def test_429_waits_the_servers_seconds_unscaled() -> None:
     m = machine(Fixed(1), scale=1 / 600)
     d = m.on_error(errors.RateLimited(429, "slow down", retry_after=40), T0)
     assert d.at == T0 + 40
+    assert d.snapshot.retries == 1  # a 429 counts as a retry
     assert d.snapshot.state is WatchState.RATE_LIMITED
     assert d.snapshot.rate_limited_until == T0 + 40
     assert "waiting 40 s" in (d.snapshot.notice or "")
@@ -454,3 +456,193 @@ def test_phase_aware_polls_often_only_near_a_phases_expected_end() -> None:
     assert early - T0 > late - T0
     assert late - T0 == schedule.final_interval
     assert timedelta(seconds=early - T0) <= timedelta(seconds=schedule.max_interval)
+
+
+# -- the details mutation testing asked for ------------------------------------------------------
+
+
+def test_a_fresh_machine_polls_the_status_and_may_time_out() -> None:
+    m = PollState(SID, Fixed(5))
+    assert (m.ended, m.fetch, m.attempt) == (False, Fetch.STATUS, 0)
+    assert m.snapshot.simulation_id == SID
+    assert m.snapshot.simulation is None
+    assert m.time_scale == 1.0
+    assert m.may_time_out()
+
+
+def test_the_simulation_a_caller_already_had_is_the_starting_point() -> None:
+    initial = sim("PROCESSING_SIMULATION")
+    m = PollState(SID, PhaseAware(), time_scale=0.5, initial=initial)
+    assert m.snapshot.simulation is initial
+    assert m.snapshot.time_scale == 0.5
+    d = m.on_simulation(sim("PENDING"), T0)  # backwards from what the caller had
+    assert d.snapshot.notice == "status went back from PROCESSING_SIMULATION to PENDING"
+    # its lifecycle also serves a summary of the same phase: no single GET needed
+    m = PollState(SID, PhaseAware(), initial=initial)
+    d = m.on_simulation(sim("PROCESSING_SIMULATION", summary=True), T0, listed=True)
+    assert d.fetch is Fetch.STATUS
+    assert d.snapshot.simulation is not None
+    assert d.snapshot.simulation.lifecycle == initial.lifecycle
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        lambda m: m.on_simulation(sim("PENDING"), T0 + 9),
+        lambda m: m.on_results(result(), T0 + 9),
+        lambda m: m.on_missing(T0 + 9),
+        lambda m: m.on_error(errors.ServerError(503, "busy"), T0 + 9),
+    ],
+)
+def test_every_event_after_the_end_changes_nothing(event: Any) -> None:
+    m = machine()
+    final = m.on_error(errors.NotFound(404, "gone"), T0).snapshot
+    assert event(m) == Decision(final, True, Fetch.NOTHING, None)
+    assert m.snapshot is final
+
+
+def test_results_count_as_a_poll_and_clear_the_notice() -> None:
+    m = machine()
+    m.on_simulation(sim("QUEUED"), T0)  # leaves a notice
+    before = m.snapshot.polls
+    d = m.on_results(result(), T0)
+    assert d.snapshot.polls == before + 1
+    assert d.snapshot.notice is None
+
+
+def test_a_terminal_error_says_why_the_watch_stopped() -> None:
+    d = machine().on_error(errors.AuthenticationError(401, "revoked"), T0)
+    assert d.snapshot.notice == "stopped: HTTP 401: revoked"
+
+
+def test_a_conflict_is_terminal_unless_the_results_were_asked_for() -> None:
+    m = machine()
+    m.on_simulation(sim("PROCESSING_CONFIG"), T0)
+    d = m.on_error(errors.Conflict(409, "not complete", error_code="SIMULATION_NOT_COMPLETE"), T0)
+    assert d.ended
+
+
+def test_results_answering_simulation_failed_by_code_go_back_for_the_log() -> None:
+    m = machine()
+    m.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
+    d = m.on_error(errors.Conflict(409, "failed", error_code="SIMULATION_FAILED"), T0)
+    assert (d.fetch, d.at) == (Fetch.SINGLE, T0 + 1)
+
+
+def test_a_failure_names_its_simulation_and_ends_failed() -> None:
+    failed = sim(
+        "FAILED", states=[("PROCESSING_SIMULATION", T0 - 9), ("FAILED", T0)], error_log="x"
+    )
+    d = machine().on_simulation(failed, T0)
+    assert d.snapshot.state is WatchState.FAILED
+    assert isinstance(d.snapshot.error, errors.SimulationFailed)
+    assert d.snapshot.error.simulation_id == SID
+    assert d.snapshot.error.phase == "Simulator"
+
+
+@pytest.mark.parametrize(
+    ("exc", "name"),
+    [
+        (errors.ServerError(503, "x"), "HTTP 503"),
+        (errors.ConnectError("x"), "connection refused"),
+        (errors.RequestTimeout("x"), "a timeout"),
+        (errors.ConnectionDropped("x"), "a dropped connection"),
+        (errors.ResponseTooLarge("x"), "an oversized answer"),
+        (errors.ProtocolError("x"), "a malformed answer"),
+        (ValueError("x"), "ValueError"),
+    ],
+)
+def test_failures_are_described_in_a_few_key_free_words(exc: BaseException, name: str) -> None:
+    assert describe(exc) == name
+
+
+def test_the_timeout_message_says_how_long_where_it_stood_and_what_to_do() -> None:
+    m = machine()
+    assert "after 0 s (still unknown)" in str(m.timed_out(None).error)
+    m.on_simulation(sim("PENDING"), T0)
+    text = str(m.timed_out(12.5).error)
+    assert text == (
+        f"gave up waiting for simulation {SID} after 12.5 s (still PENDING); it goes on on the "
+        "server: watch it again to keep waiting"
+    )
+
+
+def test_stop_and_close_end_with_nothing_to_fetch() -> None:
+    m = machine()
+    assert m.stopped().notice == "stopped watching (the simulation goes on on the server)"
+    m.close()
+    assert (m.ended, m.fetch) == (True, Fetch.NOTHING)
+    assert m.poll_now(T0) == Decision(m.snapshot, False, Fetch.NOTHING, T0)
+
+
+def test_a_summary_keeps_the_known_title_and_creation_time_when_it_has_none() -> None:
+    m = machine(Fixed(5))
+    m.on_simulation(sim("PENDING"), T0)
+    bare = Simulation.from_json({"id": SID, "status": "PENDING"})
+    d = m.on_simulation(bare, T0 + 5, listed=True)
+    assert d.snapshot.simulation is not None
+    assert d.snapshot.simulation.title == "t"
+    assert d.snapshot.simulation.created_at is not None
+    titled = Simulation.from_json({"id": SID, "status": "PENDING", "title": "new"})
+    d = m.on_simulation(titled, T0 + 10, listed=True)
+    assert d.snapshot.simulation is not None
+    assert d.snapshot.simulation.title == "new"
+
+
+def test_a_whole_item_from_a_list_is_taken_as_whole_only_with_both_fields() -> None:
+    lifecycle_only = Simulation.from_json(
+        {"id": SID, "status": "PENDING", "lifecycle": {"states": []}}
+    )
+    assert is_summary(lifecycle_only)
+    error_only = Simulation.from_json({"id": SID, "status": "PENDING", "error_log": None})
+    assert is_summary(error_only)
+
+
+def test_a_summary_of_a_short_status_needs_no_timing() -> None:
+    m = machine(PhaseAware())
+    d = m.on_simulation(sim("COMPLETED_CONFIG", summary=True), T0, listed=True)
+    assert d.fetch is Fetch.STATUS
+
+
+def test_a_listed_whole_simulation_is_not_a_summary_by_default() -> None:
+    m = machine(PhaseAware())
+    d = m.on_simulation(sim("PROCESSING_CONFIG", summary=True), T0)  # a single GET's answer
+    assert d.fetch is Fetch.STATUS
+
+
+def test_phase_timing_starts_at_zero_and_counts_api_seconds() -> None:
+    scale = 1 / 10
+    schedule = PhaseAware(interval=5, max_interval=1000)
+    # entered 3 real seconds ago = 30 API seconds into the Architect: 30 s to its minimum
+    s = sim("PROCESSING_CONFIG", states=[("PENDING", T0 - 9), ("PROCESSING_CONFIG", T0 - 3)])
+    d = machine(schedule, scale).on_simulation(s, T0)
+    assert d.at - T0 == pytest.approx(30 * scale)
+    # a clock slightly behind the server's: never a negative elapsed time
+    s = sim("PROCESSING_CONFIG", states=[("PENDING", T0 - 9), ("PROCESSING_CONFIG", T0 + 2)])
+    d = machine(schedule, scale).on_simulation(s, T0)
+    assert d.at - T0 == pytest.approx(60 * scale)
+
+
+def test_the_schedule_learns_the_status_and_the_poll_count() -> None:
+    seen: list[PollContext] = []
+
+    class Spy:
+        def next_delay(self, context: PollContext) -> float:
+            seen.append(context)
+            return 5.0
+
+    m = machine(Spy())
+    m.on_simulation(sim("PENDING"), T0)
+    m.on_simulation(sim("QUEUED"), T0)
+    assert [(str(c.status), c.polls) for c in seen] == [("PENDING", 1), ("QUEUED", 2)]
+    assert seen[0].phase_elapsed is None
+
+
+def test_retry_delay_doubles_from_one_second() -> None:
+    class Top(random.Random):
+        def uniform(self, a: float, b: float) -> float:
+            return b
+
+    assert [retry_delay(n, Top()) for n in (0, 1, 2, 3, 6, 7, 17, 18)] == [
+        1, 1, 2, 4, 30, 30, 30, 30
+    ]  # fmt: skip

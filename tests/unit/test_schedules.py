@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,37 @@ def test_phase_aware_spends_well_under_half_the_docs_loop_on_a_typical_run() -> 
         polls += 1  # the COMPLETED_* transition poll
     docs_loop = sum(length for _, length in phases) / 5
     assert polls <= docs_loop / 3
+
+
+def test_phase_aware_defaults_poll_the_analyst_window_every_3_s_and_the_rest_every_minute() -> None:
+    schedule = PhaseAware()
+    assert schedule.interval == 60
+    assert schedule.final_interval == 3
+    assert schedule.max_interval == 60
+    assert schedule.transition_interval == 2
+    assert repr(schedule) == "PhaseAware(interval=60, final_interval=3, max_interval=60)"
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: Fixed(0), "interval"),
+        (lambda: Backoff((1, 0)), "interval"),
+        (lambda: PhaseAware(interval=0), "interval"),
+        (lambda: PhaseAware(final_interval=-1), "final_interval"),
+        (lambda: PhaseAware(max_interval=0), "max_interval"),
+        (lambda: PhaseAware(transition_interval=0), "transition_interval"),
+    ],
+)
+def test_a_bad_option_is_named_in_the_error(make: Any, name: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{name} must be > 0 \(got "):
+        make()
+
+
+def test_an_empty_backoff_is_refused_and_reprs_show_the_intervals() -> None:
+    with pytest.raises(ValueError, match=r"^intervals must not be empty$"):
+        Backoff(())
+    assert repr(Backoff((2, timedelta(seconds=5)))) == "Backoff((2.0, 5.0))"
+    assert repr(Fixed(timedelta(seconds=5))) == "Fixed(5)"
+    assert Fixed().interval == 5.0
+    assert Backoff().intervals == (2, 5, 10, 15, 30)

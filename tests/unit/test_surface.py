@@ -72,7 +72,7 @@ def test_mypy_sees_the_real_type_of_every_lazy_name(tmp_path: Path) -> None:
     config = tmp_path / "mypy.ini"  # not the project's: it names the package to check
     config.write_text("[mypy]\nfollow_imports = silent\n")
     out = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
+        [sys.executable, "-m", "mypy", "--config-file", str(config),
          str(program)],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip

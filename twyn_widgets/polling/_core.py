@@ -165,6 +165,10 @@ class PollState:
     def _decide(self, at: float) -> Decision:
         return Decision(self.snapshot, False, self.fetch, at)
 
+    def _over(self) -> Decision:
+        """What any event gets once the watch has ended: nothing more to do."""
+        return Decision(self.snapshot, True, Fetch.NOTHING, None)
+
     def _end(self, snapshot: WatchSnapshot) -> Decision:
         self.ended = True
         self.fetch = Fetch.NOTHING
@@ -209,7 +213,7 @@ class PollState:
         times phases from the lifecycle.
         """
         if self.ended:
-            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+            return self._over()
         self.attempt = 0
         status = simulation.status
         follow_up = False
@@ -271,15 +275,16 @@ class PollState:
     def _notice(self, status: Status) -> str | None:
         last = self._last_status
         notice = None
+        sid = self.simulation_id
         if last is not None and status != last:
-            log.info("twyn-widgets: %s %s -> %s", self.simulation_id, last, status)
+            log.info("twyn-widgets: %s %s -> %s", sid, last, status)  # pragma: no mutate
             before, after = last.order, status.order
             # Why COMPLETED_CONFIG is exempt: a config edit resets a simulation there on purpose.
             if 0 <= after < before and status is not Status.COMPLETED_CONFIG:
                 notice = f"status went back from {last} to {status}"
-                log.warning("twyn-widgets: %s %s", self.simulation_id, notice)
+                log.warning("twyn-widgets: %s %s", self.simulation_id, notice)  # pragma: no mutate
         elif last is None:
-            log.info("twyn-widgets: %s is %s", self.simulation_id, status)
+            log.info("twyn-widgets: %s is %s", self.simulation_id, status)  # pragma: no mutate
         if not status.is_known:
             notice = f"unknown status {str(status)!r}: shown as it is, still polling"
         return notice
@@ -287,8 +292,8 @@ class PollState:
     def on_results(self, result: SimulationResult, now: float) -> Decision:
         """The results arrived: the watch succeeded."""
         if self.ended:
-            return Decision(self.snapshot, True, Fetch.NOTHING, None)
-        log.info("twyn-widgets: %s results received", self.simulation_id)
+            return self._over()
+        log.info("twyn-widgets: %s results received", self.simulation_id)  # pragma: no mutate
         snap = self.snapshot.evolve(
             state=WatchState.SUCCEEDED, result=result, polls=self.snapshot.polls + 1, notice=None
         )
@@ -297,7 +302,7 @@ class PollState:
     def on_missing(self, now: float) -> Decision:
         """A list page that should have held this simulation did not: ask for it alone."""
         if self.ended:
-            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+            return self._over()
         if self.fetch is Fetch.STATUS:
             self.fetch = Fetch.SINGLE
         return self._decide(now)
@@ -305,7 +310,7 @@ class PollState:
     def on_error(self, exc: BaseException, now: float) -> Decision:
         """A request for this simulation failed with ``exc``."""
         if self.ended:
-            return Decision(self.snapshot, True, Fetch.NOTHING, None)
+            return self._over()
         if isinstance(exc, errors.Conflict) and self.fetch is Fetch.RESULTS:
             if exc.status == "FAILED" or exc.error_code == "SIMULATION_FAILED":
                 # It failed after all: the simulation itself holds the error_log.
@@ -325,6 +330,7 @@ class PollState:
             )
             return self._decide(now + wait)  # the server's seconds: never scaled
         if errors.is_transient(exc):
+            sid = self.simulation_id
             self.attempt += 1
             delay = retry_delay(self.attempt, self._rng)
             self.snapshot = self.snapshot.evolve(
@@ -332,7 +338,7 @@ class PollState:
                 notice=f"retrying after {describe(exc)}, attempt {self.attempt}",
                 retries=self.snapshot.retries + 1,
             )
-            log.info("twyn-widgets: %s retrying after %s", self.simulation_id, exc)
+            log.info("twyn-widgets: %s retrying after %s", sid, exc)  # pragma: no mutate
             return self._decide(now + self._scaled(delay))
         return self._end(
             self.snapshot.evolve(state=WatchState.ERROR, error=exc, notice=f"stopped: {exc}")
