@@ -558,18 +558,19 @@ def test_failures_are_described_in_a_few_key_free_words(exc: BaseException, name
 
 def test_the_timeout_message_says_how_long_where_it_stood_and_what_to_do() -> None:
     m = machine()
-    assert "after 0 s (still unknown)" in str(m.timed_out(None).error)
+    assert "after 0 s (timeout=0); it is still unknown" in str(m.timed_out(None).error)
     m.on_simulation(sim("PENDING"), T0)
     text = str(m.timed_out(12.5).error)
     assert text == (
-        f"gave up waiting for simulation {SID} after 12.5 s (still PENDING); it goes on on the "
-        "server: watch it again to keep waiting"
+        f"gave up waiting for simulation {SID} after 12 s (timeout=12.5); it is still PENDING "
+        f"and keeps running on the server. Wait again with client.watch({SID!r}).result() or "
+        f"tw.SimulationWatcher({SID!r}, client=client)"
     )
 
 
 def test_stop_and_close_end_with_nothing_to_fetch() -> None:
     m = machine()
-    assert m.stopped().notice == "stopped watching (the simulation goes on on the server)"
+    assert m.stopped().notice == "stopped watching (the simulation keeps running on the server)"
     m.close()
     assert (m.ended, m.fetch) == (True, Fetch.NOTHING)
     assert m.poll_now(T0) == Decision(m.snapshot, False, Fetch.NOTHING, T0)
