@@ -97,13 +97,21 @@ def _key(group: str, metric: str) -> str:
     return f"{group}/{metric}"
 
 
-def final_values(results: Iterable[SimulationResult]) -> dict[str, dict[str, float]]:
+def _finished(results: Iterable[SimulationResult | BaseException]) -> list[SimulationResult]:
+    # What board.wait(return_exceptions=True) gives holds exceptions for the runs that failed:
+    # they have no values to compare and are left out.
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+def final_values(
+    results: Iterable[SimulationResult | BaseException],
+) -> dict[str, dict[str, float]]:
     """Each run's final value of every metric, without pandas.
 
     Parameters
     ----------
     results
-        Finished simulations' results.
+        Finished simulations' results (exceptions in the list are left out).
 
     Returns
     -------
@@ -114,7 +122,7 @@ def final_values(results: Iterable[SimulationResult]) -> dict[str, dict[str, flo
         as the variable, as :meth:`GroupMetrics.series` does.
     """
     out: dict[str, dict[str, float]] = {}
-    for result in results:
+    for result in _finished(results):
         values: dict[str, float] = {}
         for group in result.metrics.by_group:
             for step in group.timeline:
@@ -126,13 +134,14 @@ def final_values(results: Iterable[SimulationResult]) -> dict[str, dict[str, flo
     return out
 
 
-def compare(results: Iterable[SimulationResult]) -> pd.DataFrame:
+def compare(results: Iterable[SimulationResult | BaseException]) -> pd.DataFrame:
     """Compare runs: one row per simulation with the final value of every metric.
 
     Parameters
     ----------
     results
-        Finished simulations' results (for example ``[w.result for w in board.watchers]``).
+        Finished simulations' results, for example ``board.wait(return_exceptions=True)``:
+        an exception in the list (a run that failed) is left out.
 
     Returns
     -------
@@ -151,7 +160,7 @@ def compare(results: Iterable[SimulationResult]) -> pd.DataFrame:
     >>> tw.compare([low.wait(), high.wait()])["customers/churn"]  # doctest: +SKIP
     """
     pd = _pandas("tw.compare()")
-    runs = list(results)
+    runs = _finished(results)
     finals = final_values(runs)
     metrics: dict[str, None] = {}
     for values in finals.values():
@@ -170,13 +179,15 @@ def compare(results: Iterable[SimulationResult]) -> pd.DataFrame:
     return frame  # type: ignore[no-any-return]
 
 
-def plot_metric(results: Iterable[SimulationResult], metric: str, ax: Axes | None = None) -> Axes:
+def plot_metric(
+    results: Iterable[SimulationResult | BaseException], metric: str, ax: Axes | None = None
+) -> Axes:
     """Overlay one metric across runs: one line per simulation, steps on the x axis.
 
     Parameters
     ----------
     results
-        Finished simulations' results.
+        Finished simulations' results (exceptions in the list are left out).
     metric
         ``"group/metric"``, as in the columns of :func:`compare` (``"customers/churn"``).
     ax
@@ -204,7 +215,7 @@ def plot_metric(results: Iterable[SimulationResult], metric: str, ax: Axes | Non
         _optional("matplotlib", "notebooks", "tw.plot_metric()")
     assert ax is not None
     drawn = 0
-    for result in results:
+    for result in _finished(results):
         for group in result.metrics.by_group:
             if group.group_id != group_id:
                 continue

@@ -116,6 +116,14 @@ def test_compare_has_one_row_per_run_with_title_and_final_values() -> None:
     assert table["customers/churn"].dtype == "float64"
 
 
+def test_compare_leaves_out_the_failed_runs_of_a_board_wait() -> None:
+    # What board.wait(return_exceptions=True) returns: a failed run stands as its exception.
+    failed = tw.SimulationFailed("run-3", "Simulator failed", "Simulator")
+    runs = [SimulationResult.from_json(RESULTS), failed, SimulationResult.from_json(other_run())]
+    assert list(tw.compare(runs).index) == [SIM_ID, "run-2"]
+    assert list(tw.final_values(runs)) == [SIM_ID, "run-2"]
+
+
 def test_compare_of_no_runs_is_an_empty_table() -> None:
     table = tw.compare([])
     assert table.empty
