@@ -431,7 +431,8 @@ def main() -> None:
         "the polls and the results fetch. The floor is the fewest requests that can reach "
         "that mean delay: the Analyst's window (on average 30 s past its 60 s minimum) polled "
         "every twice the delay, one poll per other status change (5) and the results fetch; "
-        "the last column counts the whole 60 s window (the coarser estimate of the floor).\n\n" + paper
+        "the last column counts the whole 60 s window (the coarser estimate of the floor).\n\n"
+        + paper
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
