@@ -31,6 +31,8 @@ def test_ipython_8_type_checks_and_runs_the_magics(tmp_path: Path) -> None:
     install = [
         "python", "-m", "pip", "install", "-q", "-e", ".[emulator]", "ipython>=8,<9",
         _pinned("mypy"), _pinned("types-requests"), "pytest", "pytest-timeout", "hypothesis",
+        # What mypy needs to see the optional features' types (frames, plots, the report).
+        _pinned("pandas-stubs"), _pinned("matplotlib"), _pinned("markdown-it-py"),
     ]  # fmt: skip
     done = subprocess.run(install, cwd=checkout, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
