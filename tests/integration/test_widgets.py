@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 import time
 from typing import Any
 
@@ -14,6 +16,11 @@ from twyn_widgets.polling import WatchState
 from twyn_widgets.widgets import SimulationBoard, SimulationWatcher
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _text(markup: str) -> str:
+    """The visible text of an HTML fragment (tags dropped, entities kept as written)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", markup))
 
 
 def state_of(widget: Any) -> str:
@@ -119,6 +126,22 @@ def test_board_failures_raise_or_stand_in_their_row(client: Any) -> None:
         board.wait(30)
     out = board.wait(30, return_exceptions=True)
     assert isinstance(out[1], tw.SimulationFailed)
+
+
+def test_a_failed_board_row_shows_its_phase_and_error_log(client: Any) -> None:
+    ok = client.create_simulation("board: ok")
+    bad = client.create_simulation("board: bad [fail:analyst]")
+    board = SimulationBoard([ok, bad], client=client)
+    board.wait(30, return_exceptions=True)
+    log = client.get_simulation(bad.id).error_log
+    assert log
+    shown = html.escape(log.replace("\n", " "))[:40]
+    deadline = time.monotonic() + 5
+    while shown not in board._table.value and time.monotonic() < deadline:  # what the page gets
+        time.sleep(0.05)
+    table = board._table.value
+    assert shown in table
+    assert "failed in the Analyst" in _text(table)
 
 
 def test_board_is_awaitable_and_stop_all_stops_every_row(client: Any) -> None:
