@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from twyn_widgets.emulator import Emulator, create_app, start
+from twyn_widgets.emulator import Emulator, EmulatorError, create_app, start
 from twyn_widgets.emulator.__main__ import main
 
 PACKAGE = Path(__file__).resolve().parents[2] / "twyn_widgets" / "emulator"
@@ -279,6 +279,13 @@ def test_cli_refuses_to_listen_off_loopback_without_allow_remote() -> None:
         assert f"(at {host}," not in done.stderr
         assert "--allow-remote" in done.stderr
         assert "API key" not in done.stdout
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_start_refuses_to_listen_off_loopback_without_allow_remote(host: str) -> None:
+    with pytest.raises(EmulatorError, match="allow_remote=True") as refused:
+        start(host=host, port=0)
+    assert f"refusing to listen on {host}" in str(refused.value)
 
 
 def test_cli_with_allow_remote_warns_and_uses_a_random_key() -> None:
