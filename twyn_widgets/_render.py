@@ -438,13 +438,24 @@ def board_static_html(rows: Sequence[BoardRow], finals: str = "") -> str:
 # -- charts -------------------------------------------------------------------------------------
 
 _W, _H, _PAD = 220, 70, 4
+# Why a fixed width and a two-line label: panels sit in rows, and a label wider than its chart
+# would push the next one out of line; a long name is cut with an ellipsis (the full name in
+# its tooltip), the values always show on the second line.
+_PANEL_BOX = f"display:inline-block;vertical-align:top;width:{_W + 2}px;margin:2px 8px 6px 0"
+_PANEL_LABEL = (
+    f"font-size:11px;line-height:1.35;color:{TEXT};white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis"
+)
 
 
 def _panel(name: str, values: list[float], color: str) -> str:
     finite = [v for v in values if not math.isnan(v)]
     label = e(name)
     if len(finite) < 2:
-        return f'<div class="twyn-panel"><b>{label}</b>: no data</div>'
+        return (
+            f'<div class="twyn-panel" style="{_PANEL_BOX}">'
+            f'<div style="{_PANEL_LABEL}" title="{label}"><b>{label}</b><br>no data</div></div>'
+        )
     lo, hi = min(finite), max(finite)
     span = (hi - lo) or 1.0
     step = (_W - 2 * _PAD) / (len(values) - 1)
@@ -454,8 +465,8 @@ def _panel(name: str, values: list[float], color: str) -> str:
         if not math.isnan(v)
     )
     return (
-        f'<div class="twyn-panel" style="display:inline-block;margin:2px 8px 6px 0">'
-        f'<div style="font-size:11px;color:{TEXT}"><b>{label}</b> '
+        f'<div class="twyn-panel" style="{_PANEL_BOX}">'
+        f'<div style="{_PANEL_LABEL}" title="{label}"><b>{label}</b><br>'
         f"{finite[0]:.3g} &rarr; {finite[-1]:.3g}</div>"
         f'<svg width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" role="img" '
         f'aria-label="{label}" style="background:{PANEL};border:1px solid {BORDER}">'
