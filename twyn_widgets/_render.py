@@ -55,6 +55,10 @@ e = html.escape
 
 # -- palette ------------------------------------------------------------------------------------
 
+# Why a line height of our own: ipywidgets' HTML widget sets its content's line height to the
+# height of an input row (28 px), which spreads every wrapped line of a table or a paragraph.
+LINE = "line-height:1.45"
+
 TEXT = "var(--jp-content-font-color1, #212121)"
 MUTED = "var(--jp-ui-font-color1, #424242)"
 SURFACE = "var(--jp-layout-color1, #ffffff)"
@@ -168,7 +172,7 @@ def status_html(snapshot: WatchSnapshot, est: Estimate, elapsed: float | None) -
         )
     title = title_of(snapshot)
     return (
-        f'<div style="color:{TEXT}">'
+        f'<div style="color:{TEXT};{LINE}">'
         f'<div><span class="twyn-title" style="font-weight:600" title="{e(title)}">'
         f"{e(truncate(title))}</span> {id_html(snapshot.simulation_id)}</div>"
         f'<div class="twyn-line">'
@@ -245,7 +249,7 @@ def result_html(result: SimulationResult) -> str:
     spans = durations_text(result.simulation)
     title = result.title or result.id
     return (
-        f'<div class="twyn-result" style="color:{TEXT}">'
+        f'<div class="twyn-result" style="color:{TEXT};{LINE}">'
         f'<div style="font-weight:600;font-size:1.1em">{e(title)}</div>'
         f'<div class="twyn-durations" style="color:{MUTED}">{e(spans)}</div>'
         f'<p class="twyn-summary">{e(analysis.executive_summary)}</p>'
@@ -261,7 +265,7 @@ def result_html(result: SimulationResult) -> str:
 def ended_html(snapshot: WatchSnapshot) -> str:
     """What a watch that ended without a result shows: the error and, on FAILED, the phase."""
     sim = snapshot.simulation
-    box = f"border-left:4px solid {DANGER};padding-left:8px;color:{TEXT}"
+    box = f"border-left:4px solid {DANGER};padding-left:8px;color:{TEXT};{LINE}"
     if snapshot.state == _FAILED and sim is not None:
         phase = sim.failed_phase
         where = f" in the {phase.label} phase" if phase else ""
@@ -391,7 +395,7 @@ def board_html(rows: Sequence[BoardRow]) -> str:
     )
     table = (
         f'<table class="twyn-board-table" style="border-collapse:collapse;width:100%;'
-        f'color:{TEXT}"><thead><tr>{head}</tr></thead><tbody>{"".join(cells)}</tbody></table>'
+        f'color:{TEXT};{LINE}"><thead><tr>{head}</tr></thead><tbody>{"".join(cells)}</tbody></table>'
     )
     return summary + table
 
