@@ -16,7 +16,7 @@ CREATED: dict[str, Any] = {
     "lifecycle": {"states": [{"name": "PENDING", "at": "2025-11-24T01:00:00Z"}]},
 }
 
-# QS's abbreviated in-progress answer: only id, status, lifecycle.
+# The docs' quickstart shows an abbreviated in-progress answer: only id, status, lifecycle.
 IN_PROGRESS: dict[str, Any] = {
     "id": "550e8400-e29b-41d4-a716-446655440000",
     "status": "PROCESSING_SIMULATION",
@@ -30,7 +30,7 @@ IN_PROGRESS: dict[str, Any] = {
     },
 }
 
-# STAT's full run: 5 min 45 s.
+# The docs' status example: a full run of 5 min 45 s.
 COMPLETED_STATES = [
     {"name": "PENDING", "at": "2025-11-24T01:00:00Z"},
     {"name": "PROCESSING_CONFIG", "at": "2025-11-24T01:00:01Z"},

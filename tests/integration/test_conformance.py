@@ -23,7 +23,7 @@ DOCS_INTERVAL = 5 / SPEED
 
 
 def test_quickstart_create_poll_every_5_seconds_scaled_then_results(emu: Any) -> None:
-    """QS/POLL: create, poll GET every 5 s until COMPLETED_ANALYSIS, then GET results."""
+    """The docs' quickstart: create, poll GET every 5 s until COMPLETED_ANALYSIS, then results."""
     headers = {"X-API-Key": emu.api_key, "Content-Type": "application/json"}
     created = requests.post(
         f"{emu.base_url}/simulations",

@@ -1,4 +1,4 @@
-"""The API-key endpoints through the client, against the emulator (twyn-api.md §2.10, §7.9)."""
+"""The API-key endpoints through the client, against the emulator (as the docs give them)."""
 
 from __future__ import annotations
 
