@@ -46,7 +46,7 @@ _STOPWORDS = frozenset(
         """a an and are as at be by can could do does for from how if in into is it its of on or
         our should the their them they this to under was we what when where which who why will
         with would you your happens happen over after about simulate simulation model impact
-        effect effects than then""",
+        effect effects affect affects impacts than then""",
     )
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9%'\-]*")
