@@ -108,4 +108,5 @@ def test_every_text_of_the_widgets_keeps_a_readable_contrast(
     assert len(live) >= 10
     assert len(ended) >= 20  # the result view and the table are measured too
     worst = min([*live, *ended], key=lambda c: c["ratio"])
+    print(f"{ui} {theme}: {len(live) + len(ended)} texts, worst contrast {worst['ratio']:.2f}:1")
     assert worst["ratio"] >= MIN_CONTRAST, worst
