@@ -224,6 +224,8 @@ def test_a_stopped_watch_ends_with_watch_stopped_saying_the_simulation_runs_on()
     snapshot = machine(Fixed(1)).stopped()
     assert isinstance(snapshot.error, errors.WatchStopped)
     assert "keeps running on the server" in str(snapshot.error)
+    assert f"stopped watching simulation {SID};" in str(snapshot.error)
+    assert f"client.watch({SID!r})" in str(snapshot.error)  # the call that resumes it
 
 
 def test_a_timeout_names_the_api_seconds_asked_for_and_how_to_resume() -> None:
