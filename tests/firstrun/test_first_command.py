@@ -7,10 +7,13 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -49,13 +52,66 @@ def _api(port: int, token: str, method: str, path: str) -> object:
         return json.loads(response.read())
 
 
+NOBODY = 65534
+"""The unprivileged user (``nobody``) the command also runs as when the suite runs as root."""
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+"""An interpreter any user can run: the tests' own may live where only root can read (pyenv)."""
+
+
+def _as_nobody(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
+    """A fresh copy and venv owned by ``nobody``, and the prefix that runs a command as it."""
+    assert SYSTEM_PYTHON.is_file(), f"{SYSTEM_PYTHON} is needed to run as an unprivileged user"
+    # Why not tmp_path: pytest makes its base folder 0700 for root, so nobody cannot enter it.
+    base = Path(tempfile.mkdtemp(prefix="twyn-firstrun-"))
+    (tmp_path / "nobody-base").write_text(str(base))  # found again by the fixture that cleans up
+    checkout = fresh_copy(base / "clone")
+    for folder in (base / "home", base / "runtime"):
+        folder.mkdir()
+    for path in [base, *base.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    subprocess.run(
+        [*prefix, str(SYSTEM_PYTHON), "-m", "venv", str(base / "venv")], check=True, cwd=base
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV"}
+    }
+    env.update(
+        HOME=str(base / "home"),
+        USER="nobody",
+        LOGNAME="nobody",
+        VIRTUAL_ENV=str(base / "venv"),
+        PATH=os.pathsep.join([str(base / "venv" / "bin"), "/usr/local/bin:/usr/bin:/bin"]),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+    )
+    return checkout, env, prefix
+
+
+@pytest.fixture
+def cleanup(tmp_path: Path) -> Iterator[None]:
+    yield
+    marker = tmp_path / "nobody-base"
+    if marker.exists():
+        shutil.rmtree(marker.read_text(), ignore_errors=True)
+
+
 @pytest.mark.timeout(1500)
+@pytest.mark.parametrize("who", ["this user", "an unprivileged user"])
+@pytest.mark.usefixtures("cleanup")
 def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
-    tmp_path: Path,
+    tmp_path: Path, who: str
 ) -> None:
-    checkout = fresh_copy(tmp_path / "clone")
-    env = fresh_venv(tmp_path / "venv")
-    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")  # keep the user's runtime dir clean
+    prefix: list[str] = []
+    if who == "an unprivileged user" and os.geteuid() == 0:
+        checkout, env, prefix = _as_nobody(tmp_path)
+    else:
+        # Not root: this user is the unprivileged one, and both cases run as it.
+        checkout = fresh_copy(tmp_path / "clone")
+        env = fresh_venv(tmp_path / "venv")
+        env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")  # keep the user's runtime clean
     command = readme_commands(checkout / "README.md")[0]
     log = tmp_path / "first-command.log"
     # Why a terminal on stdin: Jupyter treats Ctrl-C differently there (it asks "Shut down this
@@ -65,7 +121,7 @@ def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
         # Why a new session: Ctrl-C in a terminal signals the whole foreground process group;
         # the test does the same to this group, and to nothing of its own.
         proc = subprocess.Popen(
-            ["bash", "-c", command],
+            [*prefix, "bash", "-c", command],
             cwd=checkout,
             env=env,
             stdin=terminal_end,
@@ -84,6 +140,8 @@ def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
         started = psutil.Process(proc.pid).children(recursive=True)
         kernels = [p for p in started if "ipykernel" in " ".join(p.cmdline())]
         assert kernels, [p.cmdline() for p in started]
+        if prefix:  # the server and its kernel really run as that user, not as root
+            assert {p.uids().effective for p in started} == {NOBODY}
         text = log.read_text(errors="replace")
         assert "local Twyn emulator" in text  # the command says what the notebooks talk to
 
