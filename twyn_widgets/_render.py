@@ -396,7 +396,7 @@ def board_html(rows: Sequence[BoardRow]) -> str:
     table = (
         f'<table class="twyn-board-table" style="border-collapse:collapse;width:100%;'
         f'color:{TEXT};{LINE}"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{"".join(cells)}</tbody></table>'
+        f"<tbody>{''.join(cells)}</tbody></table>"
     )
     return summary + table
 
