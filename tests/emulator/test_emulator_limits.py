@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twyn_widgets.emulator import Emulator
+from twyn_widgets.emulator import Emulator, start
 from twyn_widgets.emulator.analysis import generate_analysis
 from twyn_widgets.emulator.body_limit import MAX_BODY_BYTES
 from twyn_widgets.emulator.metrics import generate_metrics
@@ -391,8 +391,10 @@ class Served:
     control_token: str
 
 
-ATTEMPTS = 3
+ATTEMPTS = 5
 """Builds measured at most: the machine may be busy with other work during one of them."""
+MIN_PROBES = 3
+"""Health probes that must answer during a build for it to count."""
 
 
 @pytest.fixture
@@ -496,9 +498,15 @@ def test_health_answers_within_100_ms_while_the_largest_results_are_built(
 ) -> None:
     emulator, ids = big
     worst: list[float] = []
+    tried: list[tuple[int, float]] = []
     for attempt, sim_id in enumerate(ids):
         latencies, took, content = _probe_during_build(emulator, sim_id)
-        assert len(latencies) >= 5, (latencies, took)
+        tried.append((len(latencies), round(took, 3)))
+        # Why three probes: a build on the event loop holds every probe until it ends, so at
+        # most one answers while it runs; three or more answered show the loop free. A quick
+        # build on a fast machine can end before three, and then tells nothing either way.
+        if len(latencies) < MIN_PROBES:
+            continue
         worst.append(max(latencies))
         record_property(f"build_seconds_{attempt}", round(took, 3))
         record_property(f"probe_max_ms_{attempt}", round(max(latencies) * 1000, 1))
@@ -506,11 +514,64 @@ def test_health_answers_within_100_ms_while_the_largest_results_are_built(
         if max(latencies) < 0.100:
             break
     record_property("results_bytes", len(content))
+    assert worst, f"no build saw {MIN_PROBES} probes answered (probes, seconds): {tried}"
     # One clean build shows the loop stays free; a build on the loop would block every one.
     assert min(worst) < 0.100, [round(value * 1000) for value in worst]
     assert 2_000_000 < len(content) <= 4_000_000
     body = json.loads(content)
     assert len(body["metrics"]["by_group"][0]["timeline"]) == body["config"]["number_of_steps"] + 1
+
+
+def test_results_are_built_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build made slow on purpose (0.5 s) must not hold up the server's other answers."""
+    from twyn_widgets.emulator import results
+
+    real_build = results._build
+
+    def slow_build(*args: Any) -> Any:
+        time.sleep(0.5)  # stands in for a heavy build; it holds the event loop if run on it
+        return real_build(*args)
+
+    monkeypatch.setattr(results, "_build", slow_build)
+    with start(speed=2000, seed=3) as emu:
+        headers = {"X-API-Key": emu.api_key}
+        sim_id = requests.post(
+            f"{emu.base_url}/simulations", json={"prompt": "p"}, headers=headers, timeout=10
+        ).json()["id"]
+        deadline = time.monotonic() + 10
+        while (
+            requests.get(
+                f"{emu.base_url}/simulations/{sim_id}", headers=headers, timeout=10
+            ).json()["status"]
+            != "COMPLETED_ANALYSIS"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        answers: list[int] = []
+        fetch = threading.Thread(
+            target=lambda: answers.append(
+                requests.get(
+                    f"{emu.base_url}/simulations/{sim_id}/results", headers=headers, timeout=10
+                ).status_code
+            )
+        )
+        latencies: list[float] = []
+        with requests.Session() as session:
+            session.headers["X-Emulator-Token"] = emu.control_token
+            health = f"{emu.root_url}/_emulator/health"
+            session.get(health, timeout=10)
+            fetch.start()
+            time.sleep(0.1)  # the build is under way
+            while fetch.is_alive():
+                started = time.perf_counter()
+                assert session.get(health, timeout=10).status_code == 200
+                latencies.append(time.perf_counter() - started)
+        fetch.join()
+    assert answers == [200]
+    assert len(latencies) >= 5, latencies
+    # On the loop, the probe in flight would wait out the 0.5 s; half of that leaves room for a
+    # busy machine (the 100 ms figure is measured on the real build in its own process above).
+    assert max(latencies) < 0.250, [round(value * 1000) for value in latencies]
 
 
 # Every valid config gives a valid results body ------------------------------------------------
