@@ -318,6 +318,11 @@ def watcher_static_html(
 # -- the board ----------------------------------------------------------------------------------
 
 
+# Why every cell states its alignment and padding: saved as text/html, the board is styled by
+# JupyterLab's rendered-HTML rules, which right-align and centre table cells.
+_CELL = "text-align:left;vertical-align:top;padding:4px 8px 4px 0"
+
+
 @dataclass(frozen=True, slots=True)
 class BoardRow:
     """One row of a board: a snapshot with the numbers the board worked out for it."""
@@ -372,16 +377,18 @@ def board_html(rows: Sequence[BoardRow]) -> str:
         cells.append(
             f'<tr class="twyn-row" data-state="{e(str(state))}" '
             f'style="border-top:1px solid {BORDER};vertical-align:top">'
-            f"<td>{i}</td>"
-            f'<td class="twyn-row-title" title="{e(title)}">'
+            f'<td style="{_CELL}">{i}</td>'
+            f'<td class="twyn-row-title" style="{_CELL};min-width:12em" title="{e(title)}">'
             f'<span class="twyn-row-name">{e(truncate(title))}</span><br>'
             f"{id_html(snap.simulation_id)}</td>"
-            f"<td class='twyn-row-phase' style='white-space:nowrap'>"
+            f'<td class="twyn-row-phase" style="{_CELL};white-space:nowrap">'
             f"{e(phase_text(snap.phase)) or '&ndash;'}</td>"
-            f'<td style="min-width:140px;padding-top:6px">'
+            f'<td style="{_CELL};min-width:140px;padding-top:8px">'
             f"{_bar(row.progress, state_style(state).accent)}</td>"
-            f"<td class='twyn-row-elapsed'>{duration(row.elapsed)}</td>"
-            f"<td class='twyn-row-outcome' style='max-width:28em'>{_row_outcome(snap)}</td></tr>"
+            f'<td class="twyn-row-elapsed" style="{_CELL};white-space:nowrap">'
+            f"{duration(row.elapsed)}</td>"
+            f'<td class="twyn-row-outcome" style="{_CELL};min-width:14em;max-width:28em">'
+            f"{_row_outcome(snap)}</td></tr>"
         )
     other = f", {counts['other']} stopped or timed out" if counts["other"] else ""
     summary = (
@@ -390,7 +397,7 @@ def board_html(rows: Sequence[BoardRow]) -> str:
         f"</div>"
     )
     head = "".join(
-        f'<th style="text-align:left;padding-right:8px">{h}</th>'
+        f'<th style="{_CELL}">{h}</th>'
         for h in ("#", "Title", "Phase", "Progress", "Elapsed", "Outcome")
     )
     table = (
@@ -413,8 +420,8 @@ def finals_html(titles: Mapping[str, str], finals: Mapping[str, Mapping[str, flo
     head = "".join(f'<th style="{cell}">{e(c)}</th>' for c in columns)
     body = "".join(
         f'<tr style="border-top:1px solid {BORDER}">'
-        f'<td style="padding:2px 8px" title="{e(sim_id)}">{e(truncate(titles.get(sim_id, sim_id)))}'
-        f"</td>"
+        f'<td style="padding:2px 8px;text-align:left;white-space:nowrap" title="{e(sim_id)}">'
+        f"{e(truncate(titles.get(sim_id, sim_id)))}</td>"
         + "".join(
             f'<td style="{cell}">{values[c]:.4g}</td>'
             if c in values
