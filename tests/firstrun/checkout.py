@@ -38,6 +38,11 @@ def fresh_copy(dest: Path) -> Path:
 def fresh_venv(path: Path) -> dict[str, str]:
     """Make a brand-new venv at ``path``; return the environment that "activates" it."""
     venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    return venv_env(path)
+
+
+def venv_env(path: Path) -> dict[str, str]:
+    """The environment that "activates" the venv at ``path``, without this interpreter's own."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -63,4 +68,4 @@ def venv_python(path: Path) -> str:
     return str(path / "bin" / "python")
 
 
-__all__ = ["ROOT", "fresh_copy", "fresh_venv", "readme_commands", "venv_python"]
+__all__ = ["ROOT", "fresh_copy", "fresh_venv", "readme_commands", "venv_env", "venv_python"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.firstrun.checkout import fresh_copy, fresh_venv, readme_commands
+from tests.firstrun.checkout import fresh_copy, fresh_venv, readme_commands, venv_env
 
 pytestmark = pytest.mark.firstrun
 
@@ -58,12 +58,9 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 """An interpreter any user can run: the tests' own may live where only root can read (pyenv)."""
 
 
-def _as_nobody(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
-    """A fresh copy and venv owned by ``nobody``, and the prefix that runs a command as it."""
+def _as_nobody(base: Path) -> tuple[Path, dict[str, str], list[str]]:
+    """A fresh copy and venv owned by ``nobody`` in ``base``, and the prefix that runs as it."""
     assert SYSTEM_PYTHON.is_file(), f"{SYSTEM_PYTHON} is needed to run as an unprivileged user"
-    # Why not tmp_path: pytest makes its base folder 0700 for root, so nobody cannot enter it.
-    base = Path(tempfile.mkdtemp(prefix="twyn-firstrun-"))
-    (tmp_path / "nobody-base").write_text(str(base))  # found again by the fixture that cleans up
     checkout = fresh_copy(base / "clone")
     for folder in (base / "home", base / "runtime"):
         folder.mkdir()
@@ -73,40 +70,35 @@ def _as_nobody(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
     subprocess.run(
         [*prefix, str(SYSTEM_PYTHON), "-m", "venv", str(base / "venv")], check=True, cwd=base
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV"}
-    }
+    env = venv_env(base / "venv")
     env.update(
         HOME=str(base / "home"),
         USER="nobody",
         LOGNAME="nobody",
-        VIRTUAL_ENV=str(base / "venv"),
-        PATH=os.pathsep.join([str(base / "venv" / "bin"), "/usr/local/bin:/usr/bin:/bin"]),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
         JUPYTER_RUNTIME_DIR=str(base / "runtime"),
     )
     return checkout, env, prefix
 
 
 @pytest.fixture
-def cleanup(tmp_path: Path) -> Iterator[None]:
-    yield
-    marker = tmp_path / "nobody-base"
-    if marker.exists():
-        shutil.rmtree(marker.read_text(), ignore_errors=True)
+def open_tmp() -> Iterator[Path]:
+    """A temporary folder that another user can be let into.
+
+    Why not ``tmp_path``: pytest makes its base folder 0700 for root, so nobody cannot enter it.
+    """
+    base = Path(tempfile.mkdtemp(prefix="twyn-firstrun-"))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("who", ["this user", "an unprivileged user"])
-@pytest.mark.usefixtures("cleanup")
 def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
-    tmp_path: Path, who: str
+    tmp_path: Path, open_tmp: Path, who: str
 ) -> None:
     prefix: list[str] = []
     if who == "an unprivileged user" and os.geteuid() == 0:
-        checkout, env, prefix = _as_nobody(tmp_path)
+        checkout, env, prefix = _as_nobody(open_tmp)
     else:
         # Not root: this user is the unprivileged one, and both cases run as it.
         checkout = fresh_copy(tmp_path / "clone")
