@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,35 @@ def _wait_for_url(proc: subprocess.Popen[bytes], log: Path, timeout: float) -> t
             )
         time.sleep(0.5)
     pytest.fail(f"no JupyterLab URL after {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+def _status_once_listening(
+    proc: subprocess.Popen[bytes], log: Path, port: int, token: str, timeout: float
+) -> object:
+    """``GET /api/status`` as soon as the server listens on ``port``.
+
+    Why retry a refused connection: Jupyter Server 2.21 prints its URL before it listens (the
+    bind is the first callback of its event loop, which starts after the URL is logged), so a
+    client as quick as this test can be refused for a moment; a person at a browser never is.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _api(port, token, "GET", "/api/status")
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ConnectionRefusedError):
+                raise
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"the server ended with {proc.returncode} after printing its URL:\n"
+                    f"{log.read_text(errors='replace')[-4000:]}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"nothing listens on port {port} {timeout:.0f} s after the URL was printed:\n"
+                    f"{log.read_text(errors='replace')[-4000:]}"
+                )
+        time.sleep(0.2)
 
 
 def _api(port: int, token: str, method: str, path: str) -> object:
@@ -124,7 +154,7 @@ def test_readme_first_command_serves_jupyterlab_and_one_ctrl_c_ends_everything(
     os.close(terminal_end)
     try:
         port, token = _wait_for_url(proc, log, timeout=1200)
-        status = _api(port, token, "GET", "/api/status")
+        status = _status_once_listening(proc, log, port, token, timeout=60)
         assert isinstance(status, dict)
         assert "started" in status
         kernel = _api(port, token, "POST", "/api/kernels")  # something for Ctrl-C to clean up
