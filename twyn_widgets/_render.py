@@ -9,7 +9,7 @@ HTML repr without an import cycle and without loading the widgets.
 
 Colours come from JupyterLab's theme variables (``--jp-*``) with fallbacks for places that do not
 define them (GitHub, nbviewer, VS Code). Text always uses the theme's content colours, which
-invert between the light and the dark theme; a state's colour (green, red, orange, blue) is only
+invert between the light and the dark theme; a state's colour (green, red, orange, teal) is only
 ever the fill of a bar or a mark beside the text, because JupyterLab's accent colours do not
 invert and would fall below a readable contrast on one of the two backgrounds.
 """
@@ -70,7 +70,8 @@ MONO = "var(--jp-code-font-family, monospace)"
 SUCCESS = "var(--jp-success-color1, #4caf50)"
 DANGER = "var(--jp-error-color1, #f44336)"
 WARNING = "var(--jp-warn-color1, #ff9800)"
-INFO = "var(--jp-brand-color1, #2196f3)"
+# The colour of ipywidgets' "info" bar, so the watcher's running bar and the board's match.
+INFO = "var(--jp-info-color1, #0097a7)"
 
 SERIES = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 """Line colours of the charts (strokes, never text)."""
