@@ -282,8 +282,7 @@ class Simulation:
             title=self.title,
             status=str(self.status),
             phase=None if self.phase is None else self.phase.label,
-            states=len(self.lifecycle),
-            tags=len(self.tags),
+            **{"len(lifecycle)": len(self.lifecycle), "len(tags)": len(self.tags)},
         )
 
     def __getstate__(self) -> tuple[Any, ...]:
@@ -426,11 +425,13 @@ class Analysis:
     def __repr__(self) -> str:
         return one_line_repr(
             "Analysis",
-            summary=self.executive_summary,
-            drivers=len(self.key_drivers),
-            risks=len(self.risks),
-            recommendations=len(self.recommendations),
-            report_chars=len(self.report_markdown),
+            executive_summary=self.executive_summary,
+            **{
+                "len(key_drivers)": len(self.key_drivers),
+                "len(risks)": len(self.risks),
+                "len(recommendations)": len(self.recommendations),
+                "len(report_markdown)": len(self.report_markdown),
+            },
         )
 
     @classmethod
@@ -507,14 +508,7 @@ class Metrics:
     global_: Any = None
 
     def __repr__(self) -> str:
-        names = [group.names for group in self.by_group]
-        return one_line_repr(
-            "Metrics",
-            groups=len(self.by_group),
-            steps=self.steps,
-            variables=sum(len(v) for v, _ in names),
-            actions=sum(len(a) for _, a in names),
-        )
+        return one_line_repr("Metrics", steps=self.steps, **{"len(by_group)": len(self.by_group)})
 
     @property
     def steps(self) -> int:
@@ -634,9 +628,11 @@ class SimulationResult:
             id=self.id,
             title=self.title,
             status=str(self.status),
-            groups=len(self.metrics.by_group),
-            steps=self.metrics.steps,
-            drivers=len(self.analysis.key_drivers),
+            **{
+                "len(metrics.by_group)": len(self.metrics.by_group),
+                "metrics.steps": self.metrics.steps,
+                "len(analysis.key_drivers)": len(self.analysis.key_drivers),
+            },
         )
 
     def _repr_html_(self) -> str:

@@ -86,7 +86,7 @@ def test_reprs_of_served_objects_are_one_short_line(runs: Any) -> None:
         assert len(text) <= REPR_LIMIT
         assert "\n" not in text
     groups = len(result.metrics.by_group)
-    assert f"status='COMPLETED_ANALYSIS', groups={groups}, steps=" in repr(result)
+    assert f"status='COMPLETED_ANALYSIS', len(metrics.by_group)={groups}, " in repr(result)
 
 
 def test_result_html_repr_is_the_watchers_result_view(runs: Any) -> None:

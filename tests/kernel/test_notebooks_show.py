@@ -77,6 +77,16 @@ def test_notebooks_are_committed_small_without_outputs_or_secrets(name: str) -> 
             assert cell.execution_count is None, cell.source
 
 
+@pytest.mark.parametrize("name", ORDER)
+def test_notebooks_export_to_python_scripts(name: str) -> None:
+    """``jupyter nbconvert --to script`` writes ``.py``: it reads ``language_info``, which a
+    notebook saved without a kernel lacks (it wrote ``.txt`` files)."""
+    from nbconvert import ScriptExporter
+
+    _, resources = ScriptExporter().from_notebook_node(_read(name))
+    assert resources["output_extension"] == ".py"
+
+
 def _images(book: Any) -> list[int]:
     """Indexes of the code cells that output a PNG image."""
     return [

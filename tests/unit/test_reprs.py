@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 from typing import Any
 
 import pytest
@@ -51,16 +52,61 @@ def test_result_repr_names_id_title_status_and_counts() -> None:
     text = repr(tw.SimulationResult.from_json(data))
     assert text == (
         "SimulationResult(id='550e8400-e29b-41d4-a716-446655440000', title='Price rise', "
-        "status='COMPLETED_ANALYSIS', groups=1, steps=2, drivers=1)"
+        "status='COMPLETED_ANALYSIS', len(metrics.by_group)=1, metrics.steps=2, "
+        "len(analysis.key_drivers)=1)"
     )
 
 
 def test_metrics_and_analysis_reprs_give_counts() -> None:
     result = tw.SimulationResult.from_json(RESULTS)
-    assert repr(result.metrics) == "Metrics(groups=1, steps=2, variables=1, actions=1)"
+    assert repr(result.metrics) == "Metrics(steps=2, len(by_group)=1)"
     assert repr(result.analysis) == (
-        "Analysis(summary='...', drivers=1, risks=1, recommendations=1, report_chars=27)"
+        "Analysis(executive_summary='...', len(key_drivers)=1, len(risks)=1, "
+        "len(recommendations)=1, len(report_markdown)=27)"
     )
+
+
+_PART = re.compile(r"([A-Za-z_][\w.()]*)=('(?:[^'\\]|\\.)*'|[^,)]+)")
+
+
+def _named_parts(text: str) -> list[tuple[str, str]]:
+    """The ``name=value`` parts of a one-line repr (values as shown)."""
+    inner = text[text.index("(") + 1 : -1]
+    return _PART.findall(inner)
+
+
+@pytest.mark.parametrize("what", ["result", "metrics", "analysis", "simulation", "key"])
+def test_every_repr_part_is_named_for_what_it_shows(what: str) -> None:
+    """Each ``name=value`` evaluates on the object to the value shown: a real attribute's name
+    (or ``len(attribute)`` for a count), so what the repr says can be typed back."""
+    served = dict(CREATED, status="COMPLETED_ANALYSIS", lifecycle={"states": COMPLETED_STATES})
+    result = tw.SimulationResult.from_json(RESULTS)
+    obj = {
+        "result": result,
+        "metrics": result.metrics,
+        "analysis": result.analysis,
+        "simulation": tw.Simulation.from_json(served),
+        "key": tw.APIKey.from_json(
+            {
+                "key_id": "k1",
+                "name": "ci",
+                "is_active": True,
+                "usage_count": 3,
+                "rate_limit": 1000,
+                "api_key": "twyn_live_" + "a" * 32,
+            }
+        ),
+    }[what]
+    parts = _named_parts(repr(obj))
+    assert len(parts) >= 2, repr(obj)
+    for name, shown in parts:
+        attrs = {n: getattr(obj, n) for n in dir(obj) if not n.startswith("__")}
+        value = eval(name, {"len": len}, attrs)
+        if name == "api_key":  # masked on purpose: only the last four characters show
+            assert shown.endswith(value[-4:] + "'")
+            assert value not in shown
+            continue
+        assert shown in (repr(value), repr(str(value)), str(value)), (name, shown, value)
 
 
 def test_simulation_repr_names_status_phase_and_counts_but_not_its_client() -> None:
@@ -70,7 +116,7 @@ def test_simulation_repr_names_status_phase_and_counts_but_not_its_client() -> N
     sim = tw.Simulation.from_json(served, client=client)
     text = repr(sim)
     assert text.startswith(f"Simulation(id={sim.id!r}, title={sim.title!r}, ")
-    assert "status='COMPLETED_ANALYSIS', phase='Analyst', states=7" in text
+    assert "status='COMPLETED_ANALYSIS', phase='Analyst', len(lifecycle)=7" in text
     assert "client" not in text.lower()
     assert "5ec7" not in text
     clone = pickle.loads(pickle.dumps(sim))
