@@ -197,9 +197,10 @@ def _steady_action_curve(
 ) -> list[float]:
     """An action's timeline in a group that faces a change in a cost.
 
-    Its starting level and coupling come from the group and action names alone, not from
-    the whole config, so runs of one sweep ("5%, 10%, 15% price increase") start from the
-    same churn and differ only by how hard the change pushes them.
+    Its starting level comes from the group and action names alone, not from the whole
+    config, and its coupling to the group's first variable is fixed, so runs of one sweep
+    ("5%, 10%, 15% price increase") start from the same churn and differ only by how hard
+    the change pushes them.
     """
     rng = seeded_rng("action", group_id, name)
     if kind == "binary":
