@@ -107,6 +107,21 @@ def test_the_polling_layer_never_imports_the_client() -> None:
         assert "twyn_widgets.client" not in graph[module], module
 
 
+def test_the_emulated_content_depends_on_no_client_code() -> None:
+    # The emulator designs configs, metrics and reports from the prompt alone: what it
+    # reaches, at any depth, stays inside the emulator package.
+    graph = import_graph()
+    reached: set[str] = set()
+    todo = [f"twyn_widgets.emulator.{name}" for name in ("content", "metrics", "analysis")]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(graph[module])
+    assert "twyn_widgets.emulator.asks" in reached
+    assert {m for m in reached if not m.startswith("twyn_widgets.emulator.")} == set()
+
+
 @pytest.mark.parametrize(
     ("source", "cycle"),
     [

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .asks import asked_metrics
+
 JSON = dict[str, Any]
 
 
@@ -73,7 +75,31 @@ def _movements(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[_M
     return found
 
 
-def generate_analysis(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> JSON:
+def _driver(move: _Movement, steps: int, unit: str) -> str:
+    """One key driver: how far a metric moved over the run."""
+    return (
+        f"{move.group}: {_label(move.name)} {'rose' if move.last >= move.first else 'fell'} "
+        f"{_percent(move.change)} over {steps} {unit}s ({_num(move.first)} -> {_num(move.last)})"
+    )
+
+
+def _focus_sentence(move: _Movement, unit: str) -> str:
+    """A sentence of the summary about a metric the prompt asked about."""
+    verb = "rises" if move.last > move.first else "falls" if move.last < move.first else "holds"
+    if move.kind == "binary":
+        where = f"from {move.first * 100:.1f}% to {move.last * 100:.1f}% of agents per {unit}"
+        if move.peak_step > 0 and move.peak > move.last:
+            where += f", peaking at {move.peak * 100:.1f}% in {unit} {move.peak_step}"
+    else:
+        where = f"from {_num(move.first)} to {_num(move.last)} ({_percent(move.change)})"
+    if verb == "holds":
+        where = f"at {_num(move.first)}"
+    return f"{_label(move.name).capitalize()} among {move.group.lower()} {verb} {where}."
+
+
+def generate_analysis(
+    config: Mapping[str, Any], metrics: Mapping[str, Any], prompt: str = ""
+) -> JSON:
     """Write the Analyst's report from a config and its metrics, deterministically.
 
     Parameters
@@ -82,6 +108,9 @@ def generate_analysis(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> 
         The SimulationConfig that was run.
     metrics
         The metrics produced by :func:`generate_metrics`.
+    prompt
+        The simulation's prompt: the summary and the key drivers start with the metrics it
+        asks about (churn, spend, ...) that the first group has.
 
     Returns
     -------
@@ -101,11 +130,14 @@ def generate_analysis(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> 
     )
     others = [move for move in moves if move.kind in ("discrete", "continuous")]
 
-    drivers = [
-        f"{move.group}: {_label(move.name)} {'rose' if move.last >= move.first else 'fell'} "
-        f"{_percent(move.change)} over {steps} {unit}s ({_num(move.first)} -> {_num(move.last)})"
-        for move in variables[:3]
-    ]
+    main = str(groups[0].get("name", groups[0]["id"])) if groups else ""
+    asked = asked_metrics(prompt)
+    focus = sorted(
+        (move for move in moves if move.group == main and move.name in asked),
+        key=lambda move: asked.index(move.name),
+    )
+    drivers = [_driver(move, steps, unit) for move in focus]
+    drivers += [_driver(move, steps, unit) for move in variables if move not in focus][:3]
     risks = [
         f"{move.group}: {_label(move.name)} peaks at {move.peak * 100:.1f}% of agents per {unit} "
         f"in {unit} {move.peak_step}"
@@ -143,13 +175,15 @@ def generate_analysis(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> 
     )
 
     group_names = ", ".join(str(group.get("name", group["id"])) for group in groups)
-    headline = drivers[0] if drivers else "no variable moved noticeably"
+    headline = _driver(variables[0], steps, unit) if variables else "no variable moved noticeably"
     summary = (
         f"Over {steps} {unit}s, {agents} agents in {len(groups)} group"
-        f"{'s' if len(groups) != 1 else ''} ({group_names}) were simulated. "
-        f"The largest shift: {headline}."
+        f"{'s' if len(groups) != 1 else ''} ({group_names}) were simulated."
     )
-    if binaries:
+    for move in focus:
+        summary += f" {_focus_sentence(move, unit)}"
+    summary += f" The largest shift: {headline}."
+    if binaries and binaries[0] not in focus:
         top = binaries[0]
         when = f"in {unit} {top.peak_step}" if top.peak_step else "at the start"
         summary += (

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import asks
 from .lifecycle import ANALYST, ARCHITECT, SIMULATOR
 from .seeding import seeded_rng
-from .templates import TEMPLATES, GroupTemplate
+from .templates import TEMPLATES, GroupTemplate, MetricFamily
 
 JSON = dict[str, Any]
 
@@ -98,20 +99,38 @@ def generate_config(prompt: str) -> JSON:
         ``{"step_unit", "number_of_steps", "agent_groups"}`` with one to three agent groups;
         the first group has a variable of each type (normal, uniform, initial_value) and an
         action of each type (binary, discrete, continuous).
+
+    Notes
+    -----
+    The first group is the population the prompt's words point to most (``customers`` for
+    price, churn or spend questions); when the prompt names any population, only the ones
+    it names follow. Every metric the prompt names (churn, retention, satisfaction, price,
+    spend, revenue, upgrade, subscribe, adoption; see :data:`.templates.FAMILIES`) is in the
+    first group, and a change in a cost ("a 10% price increase") is written into its
+    description, where the Simulator reads it.
     """
     text = clean_prompt(prompt)
     rng = seeded_rng("config", text)
     lowered = text.lower()
     words = set(re.findall(r"[a-z]+", lowered))
     step_unit, steps = _horizon(lowered, words, rng)
-    scored = sorted(
-        TEMPLATES,
-        key=lambda template: (-len(words.intersection(template.keywords)), rng.random()),
-    )
+    stems = asks.words_of(text)
+    score = {template.id: len(stems & asks.template_words(template)) for template in TEMPLATES}
+    scored = sorted(TEMPLATES, key=lambda template: (-score[template.id], rng.random()))
     count = rng.choices((1, 2, 3), weights=(3, 4, 2))[0]
+    if score[scored[0].id]:
+        # A prompt that names its population gets only the populations it names: a price
+        # question about customers has no use for commuters.
+        scored = [template for template in scored if score[template.id]]
+    asked = asks.asked_families(text)
     groups = [
-        _make_group(template, rng, full=index == 0) for index, template in enumerate(scored[:count])
+        _make_group(template, rng, full=index == 0, asked=asked if index == 0 else ())
+        for index, template in enumerate(scored[:count])
     ]
+    lever = asks.read_lever(text)
+    if lever is not None:
+        # Written where the Simulator reads it, as the real Architect describes the scenario.
+        groups[0]["description"] = f"{scored[0].description}, facing {lever.phrase()}"
     return {"step_unit": step_unit, "number_of_steps": steps, "agent_groups": groups}
 
 
@@ -130,26 +149,60 @@ def _horizon(lowered: str, words: set[str], rng: random.Random) -> tuple[str, in
     return unit, rng.randint(low, high)
 
 
-def _make_group(template: GroupTemplate, rng: random.Random, *, full: bool) -> JSON:
-    """Build one AgentGroup from a template."""
-    variables: JSON = {}
-    name, mean, std = rng.choice(template.normal)
-    variables[name] = {"type": "normal", "mean": mean, "std": std}
-    if full or rng.random() < 0.7:
-        name, low, high = rng.choice(template.uniform)
-        variables[name] = {"type": "uniform", "min": low, "max": high}
-    if full or rng.random() < 0.5:
-        name, value = rng.choice(template.initial)
-        variables[name] = {"type": "initial_value", "value": value}
-    actions: JSON = {}
-    name, description = rng.choice(template.binary)
-    actions[name] = {"type": "binary", "description": description}
-    if full or rng.random() < 0.6:
-        name, description = rng.choice(template.discrete)
-        actions[name] = {"type": "discrete", "description": description}
-    if full or rng.random() < 0.6:
-        name, description = rng.choice(template.continuous)
-        actions[name] = {"type": "continuous", "description": description}
+_SLOTS: tuple[tuple[str, str, float], ...] = (
+    ("normal", "variables", 1.0),
+    ("uniform", "variables", 0.7),
+    ("initial_value", "variables", 0.5),
+    ("binary", "actions", 1.0),
+    ("discrete", "actions", 0.6),
+    ("continuous", "actions", 0.6),
+)
+"""Each documented type: where it goes, and how likely a group other than the first has one."""
+
+
+def _candidates(template: GroupTemplate, kind: str) -> tuple[tuple[Any, ...], ...]:
+    """The template's candidates of one type: ``(name, parameters...)``."""
+    field = "initial" if kind == "initial_value" else kind
+    return tuple(getattr(template, field))
+
+
+def _spec(kind: str, candidate: tuple[Any, ...]) -> JSON:
+    """The config spec of one candidate, e.g. ``{"type": "normal", "mean": .., "std": ..}``."""
+    if kind == "normal":
+        return {"type": kind, "mean": candidate[1], "std": candidate[2]}
+    if kind == "uniform":
+        return {"type": kind, "min": candidate[1], "max": candidate[2]}
+    if kind == "initial_value":
+        return {"type": kind, "value": candidate[1]}
+    return {"type": kind, "description": candidate[1]}
+
+
+def _make_group(
+    template: GroupTemplate,
+    rng: random.Random,
+    *,
+    full: bool,
+    asked: Sequence[MetricFamily] = (),
+) -> JSON:
+    """Build one AgentGroup from a template.
+
+    A metric the prompt asks for (``asked``) takes the place of the random pick of its type,
+    with the template's own spec when it has a candidate of that name.
+    """
+    parts: dict[str, JSON] = {"variables": {}, "actions": {}}
+    for kind, part, chance in _SLOTS:
+        candidates = _candidates(template, kind)
+        wanted = [family for family in asked if family.kind == kind]
+        if wanted:
+            own = {candidate[0]: candidate for candidate in candidates}
+            for family in wanted:
+                spec = (
+                    _spec(kind, own[family.metric]) if family.metric in own else dict(family.spec)
+                )
+                parts[part][family.metric] = spec
+        elif full or chance >= 1.0 or rng.random() < chance:
+            candidate = rng.choice(candidates)
+            parts[part][candidate[0]] = _spec(kind, candidate)
     low, high = template.agents
     agents = rng.randint(low, high)
     if agents >= 100:
@@ -159,8 +212,8 @@ def _make_group(template: GroupTemplate, rng: random.Random, *, full: bool) -> J
         "name": template.name,
         "description": template.description,
         "number_of_agents": agents,
-        "variables": variables,
-        "actions": actions,
+        "variables": parts["variables"],
+        "actions": parts["actions"],
     }
 
 

@@ -1,7 +1,10 @@
 """The emulated Simulator: smooth, plausible metrics timelines derived from a config.
 
 A pure function of the config (seeded from its canonical JSON), so the same config always
-gives the same metrics.
+gives the same metrics. A group whose description states a change in a cost ("facing a 10%
+price increase", as the Architect writes it) reacts to it: the cost itself moves by that
+much, the group's mood moves against it, and its actions follow, by an amount that grows
+with the size of the change (so a sweep of increases ends with more churn for larger ones).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .asks import Lever, read_lever
 from .seeding import canonical, seeded_rng
 
 JSON = dict[str, Any]
@@ -81,6 +85,7 @@ def generate_metrics(config: Mapping[str, Any]) -> JSON:
     for group in config["agent_groups"]:
         agents = int(group.get("number_of_agents", 0))
         total_agents += agents
+        lever = read_lever(str(group.get("description") or ""))
         curves: dict[str, list[float]] = {}
         drive: list[float] = [0.0] * (steps + 1)
         for index, (name, spec) in enumerate(group.get("variables", {}).items()):
@@ -93,6 +98,10 @@ def generate_metrics(config: Mapping[str, Any]) -> JSON:
                 rng.uniform(1.0, 3.0),
                 rng.uniform(0, 6.3),
             )
+            if lever is not None:
+                amplitude, wobble = _under_lever(
+                    lever, name, start, scale, amplitude, wobble, first=index == 0
+                )
             values = []
             for step in range(steps + 1):
                 x = step / steps if steps else 0.0
@@ -106,7 +115,12 @@ def generate_metrics(config: Mapping[str, Any]) -> JSON:
                 drive = [(value - start) / scale for value in values]
         actions: dict[str, list[float]] = {}
         for name, spec in group.get("actions", {}).items():
-            actions[name] = _action_curve(name, str(spec.get("type")), drive, agents, rng)
+            kind = str(spec.get("type"))
+            actions[name] = (
+                _action_curve(name, kind, drive, agents, rng)
+                if lever is None
+                else _steady_action_curve(str(group["id"]), name, kind, drive, agents)
+            )
         timeline = [
             {
                 "step": step,
@@ -122,8 +136,38 @@ def generate_metrics(config: Mapping[str, Any]) -> JSON:
     }
 
 
-_RISE_WITH_DRIVER = frozenset({"upgrade", "get_vaccinated", "support_policy"})
+_RISE_WITH_DRIVER = frozenset(
+    {"upgrade", "get_vaccinated", "support_policy", "subscribe", "adoption"}
+)
 """Binary actions that grow with the group's main variable (the others move against it)."""
+
+_RISE_UNDER_STRAIN = frozenset({"price_sensitivity", "support_tickets", "workload"})
+"""Variables that grow when a group is strained (the others, satisfaction first, fall)."""
+
+
+def _under_lever(
+    lever: Lever,
+    name: str,
+    start: float,
+    scale: float,
+    amplitude: float,
+    wobble: float,
+    *,
+    first: bool,
+) -> tuple[float, float]:
+    """The (amplitude, wobble) of a variable in a group that faces a change in a cost.
+
+    The cost itself (a ``price`` variable under a price change) moves by exactly the stated
+    share, without wobble. Every other variable moves with the group's fortune, by an amount
+    that scales with the lever's strength; the first one (the one actions follow) by a fixed
+    multiple of it and with little wobble, so a larger change always ends further away.
+    """
+    if name == lever.noun:
+        return start * lever.direction * lever.size, 0.0
+    sign = lever.pressure * (-1 if name in _RISE_UNDER_STRAIN else 1)
+    if first:
+        return sign * scale * 1.2 * lever.strength, min(wobble, 0.03 * scale)
+    return sign * abs(amplitude) * lever.strength, wobble
 
 
 def _action_curve(
@@ -146,3 +190,25 @@ def _action_curve(
         return [float(max(0, round(base * (1 + coupling * abs(d))))) for d in drive]
     base = rng.uniform(10.0, 500.0)
     return [_tidy(max(0.0, base * (1 + coupling * d * 0.5))) for d in drive]
+
+
+def _steady_action_curve(
+    group_id: str, name: str, kind: str, drive: Sequence[float], agents: int
+) -> list[float]:
+    """An action's timeline in a group that faces a change in a cost.
+
+    Its starting level comes from the group and action names alone, not from the whole
+    config, and its coupling to the group's first variable is fixed, so runs of one sweep
+    ("5%, 10%, 15% price increase") start from the same churn and differ only by how hard
+    the change pushes them.
+    """
+    rng = seeded_rng("action", group_id, name)
+    if kind == "binary":
+        base = rng.uniform(0.02, 0.08)
+        sign = 1 if name in _RISE_WITH_DRIVER else -1
+        return [_tidy(_clamp(base * math.exp(0.8 * sign * d), (0.0, 1.0))) for d in drive]
+    if kind == "discrete":
+        base = max(1.0, agents * rng.uniform(0.01, 0.08))
+        return [float(max(0, round(base * (1 + 0.5 * abs(d))))) for d in drive]
+    base = rng.uniform(10.0, 500.0)
+    return [_tidy(max(0.0, base * (1 + 0.5 * d))) for d in drive]

@@ -49,7 +49,7 @@ def _build(head: JSON, cached: tuple[JSON, JSON] | None) -> tuple[JSON, JSON, by
     config = head["config"]
     if cached is None:
         timelines = metrics.generate_metrics(config)
-        report = analysis.generate_analysis(config, timelines)
+        report = analysis.generate_analysis(config, timelines, str(head.get("prompt") or ""))
     else:
         timelines, report = cached
     return timelines, report, encode_results(head, timelines, report)

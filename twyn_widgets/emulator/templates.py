@@ -2,11 +2,15 @@
 
 Each template is a kind of population (customers, employees, citizens, ...) with keywords
 that select it from a prompt, and candidate variables and actions of every documented type.
+Each metric family is a metric a prompt can ask about by name (churn, spend, retention, ...):
+the words that ask for it, the population it belongs to when the prompt names none, and the
+spec it gets in a group whose template has no candidate of that name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,6 @@ TEMPLATES: tuple[GroupTemplate, ...] = (
             "crypto",
             "interest",
             "bank",
-            "rates",
             "bond",
             "portfolio",
         ),
@@ -182,6 +185,7 @@ TEMPLATES: tuple[GroupTemplate, ...] = (
             "bus",
             "train",
             "fuel",
+            "fare",
             "transport",
         ),
         (500, 8000),
@@ -215,6 +219,98 @@ TEMPLATES: tuple[GroupTemplate, ...] = (
         (("savings_rate", 0.08),),
         (("cut_back", "Cut discretionary spending"),),
         (("store_choice", "Choose where to shop"),),
-        (("weekly_spend", "Spending per period"),),
+        (("spend", "Spending per period"),),
     ),
 )
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    """A metric a prompt can name, and how the Architect adds it to a group."""
+
+    metric: str
+    words: tuple[str, ...]
+    home: str
+    spec: tuple[tuple[str, Any], ...]
+
+    @property
+    def kind(self) -> str:
+        """The documented type of the metric's spec (``binary``, ``normal``, ...)."""
+        return str(dict(self.spec)["type"])
+
+
+def _binary(description: str) -> tuple[tuple[str, Any], ...]:
+    return (("type", "binary"), ("description", description))
+
+
+def _continuous(description: str) -> tuple[tuple[str, Any], ...]:
+    return (("type", "continuous"), ("description", description))
+
+
+FAMILIES: tuple[MetricFamily, ...] = (
+    MetricFamily(
+        "churn",
+        (
+            "churn",
+            "churning",
+            "churned",
+            "attrition",
+            "cancel",
+            "cancelling",
+            "canceling",
+            "cancellation",
+            "unsubscribe",
+        ),
+        "customers",
+        _binary("Leave: cancel or quit"),
+    ),
+    MetricFamily(
+        "retention",
+        ("retention", "retain", "retained", "retaining", "renewal", "renew"),
+        "customers",
+        (("type", "normal"), ("mean", 0.85), ("std", 0.08)),
+    ),
+    MetricFamily(
+        "satisfaction",
+        ("satisfaction", "satisfied", "dissatisfaction", "happiness", "nps", "sentiment"),
+        "customers",
+        (("type", "normal"), ("mean", 0.75), ("std", 0.15)),
+    ),
+    MetricFamily(
+        "price",
+        ("price", "pricing", "repricing"),
+        "customers",
+        (("type", "initial_value"), ("value", 50.0)),
+    ),
+    MetricFamily(
+        "spend",
+        ("spend", "spending", "spent", "expenditure"),
+        "customers",
+        _continuous("Spend per period"),
+    ),
+    MetricFamily(
+        "revenue",
+        ("revenue", "sales", "arpu"),
+        "customers",
+        _continuous("Revenue per agent per period"),
+    ),
+    MetricFamily(
+        "upgrade",
+        ("upgrade", "upgrading", "upgraded", "upsell", "upselling", "upsold"),
+        "customers",
+        _binary("Move to a higher plan"),
+    ),
+    MetricFamily(
+        "subscribe",
+        ("subscribe", "subscription", "signup"),
+        "customers",
+        _binary("Start a subscription"),
+    ),
+    MetricFamily(
+        "adoption",
+        ("adoption", "adopt", "adopting", "adopter", "uptake"),
+        "customers",
+        _binary("Adopt the new product or feature"),
+    ),
+)
+"""Metrics a prompt can ask about by name, in the order the Architect adds them."""
