@@ -11,6 +11,7 @@ light and never imports FastAPI or uvicorn.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._connect import connect, set_default_client
@@ -58,6 +59,11 @@ if TYPE_CHECKING:
     from . import emulator as emulator
     from .polling import Backoff, Fixed, PhaseAware, Watch, WatchSnapshot, WatchState
     from .widgets import SimulationBoard, SimulationLauncher, SimulationWatcher
+
+# Why a NullHandler: with no handler at all, Python's last-resort handler writes a polling
+# thread's warnings to stderr, at the user's prompt; the user sees the same news in the watch's
+# notice, and an application that configures logging still gets every record.
+logging.getLogger("twyn_widgets").addHandler(logging.NullHandler())
 
 __all__ = [
     "APIError",

@@ -231,6 +231,11 @@ class TwynMagics(Magics):  # type: ignore[misc]
         if widget is not None:
             _show(widget)
         try:
+            if widget is not None and not in_kernel():
+                # Why: a terminal cannot show the widget; its text face draws while waiting.
+                from . import _terminal as terminal
+
+                terminal.wait(watches, board=several)
             outcomes = _block(watches, args.no_raise)
         except KeyboardInterrupt:
             # Why stop before re-raising: an interrupted wait must leave nothing polling.
@@ -250,7 +255,7 @@ class TwynMagics(Magics):  # type: ignore[misc]
 def _show(widget: Any) -> None:
     if in_kernel():
         display_object(widget)
-    # A terminal cannot show a widget; the result line is printed by IPython when it returns.
+    # A terminal cannot show a widget: _wait draws its text face while it waits instead.
 
 
 def _settle(widget: Any) -> None:

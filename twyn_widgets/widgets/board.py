@@ -13,8 +13,10 @@ from typing import Any
 import ipywidgets as W
 
 from .. import _render as R
+from .. import _terminal as terminal
 from .._connect import resolve_client
 from .._frames import final_values
+from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
@@ -167,6 +169,10 @@ class SimulationBoard(LiveBox):
         row's place, as with ``asyncio.gather``). ``timeout`` is in real seconds.
         """
         watches = self.watches
+        if not in_kernel():
+            # Why text: no widget can show outside a kernel; the terminal face draws instead.
+            terminal.wait(watches, timeout, board=True)
+            timeout = 0
         _, pending = concurrent.futures.wait(watches, timeout)
         if pending:
             raise concurrent.futures.TimeoutError(f"{len(pending)} simulations still running")
@@ -189,6 +195,8 @@ class SimulationBoard(LiveBox):
     def __await__(self) -> Generator[Any, None, list[SimulationResult]]:
         async def gather() -> list[SimulationResult]:
             try:
+                if not in_kernel():
+                    await terminal.wait_async(self.watches, board=True)
                 return list(await asyncio.gather(*self.watches))
             finally:
                 if all(w.done() for w in self.watches):

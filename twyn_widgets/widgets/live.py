@@ -11,7 +11,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from .._ipython import display_bundle, update_bundle
+from .._ipython import display_bundle, in_kernel, update_bundle
 from .ticker import get_ticker
 
 __all__ = ["REFRESH", "LiveBox"]
@@ -77,12 +77,16 @@ class LiveBox(W.VBox):  # type: ignore[misc]
         returns only once the notebook shows, and will save, how it ended.
         """
         self._sync_final()
+        if not in_kernel():
+            return  # no display to settle: the terminal face has already drawn the end
         self._shown_end.wait(timeout)
         self._publish_static()
 
     async def _settle_async(self, timeout: float = SETTLE) -> None:
         """:meth:`_settle` for ``await``: the same, without blocking the event loop."""
         self._sync_final()
+        if not in_kernel():
+            return  # as in _settle: outside a kernel there is no display to settle
         deadline = time.monotonic() + timeout
         while not self._shown_end.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -126,6 +130,9 @@ class LiveBox(W.VBox):  # type: ignore[misc]
         parent of the cell that started the thread (ipykernel#1450, #1451). The waiting call
         runs in the executing cell, so its update is the one a headless run saves.
         """
-        if self._display_id is None or not self._ended():
+        if self._display_id is None or not self._ended() or not in_kernel():
+            # Why not outside a kernel: there IPython's display and update_display print the
+            # text/plain repr, and the ticker thread calls this seconds after the cell
+            # returned, so the repr would land at the prompt, in whatever the user types.
             return
         update_bundle(self._mimebundle(), self._display_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import sys
 import threading
 import time
 from collections.abc import Generator
@@ -14,6 +12,7 @@ import ipywidgets as W
 import traitlets
 
 from .. import _render as R
+from .. import _terminal as terminal
 from .._connect import resolve_client
 from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient, simulation_id
@@ -21,7 +20,7 @@ from ..errors import ProtocolError
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
 from .live import LiveBox
-from .text import progress_line, watcher_repr
+from .text import watcher_repr
 
 __all__ = ["SimulationWatcher"]
 
@@ -195,8 +194,8 @@ class SimulationWatcher(LiveBox):
     def wait(self, timeout: float | None = None) -> SimulationResult:
         """Block until the result, or raise what ended the watch.
 
-        ``timeout`` is in real seconds. In a terminal, a text progress line is drawn while
-        waiting (the widget cannot show there).
+        ``timeout`` is in real seconds. Outside a kernel the widget cannot show: the wait
+        draws one status line in place on a terminal, or a line per change in a log.
 
         Returns only once every display of the widget shows the end (at most about 2 s after
         the watch ended), so a notebook saved after this cell keeps the outcome.
@@ -212,31 +211,16 @@ class SimulationWatcher(LiveBox):
             self.start()
         watch = self._watch
         assert watch is not None
-        if _terminal():
-            return self._wait_with_text(timeout)
+        if not in_kernel():
+            # Why text: no widget can show outside a kernel; the terminal face draws instead.
+            terminal.wait([watch], timeout)
+            self._sync_final()
+            return watch.result(0)
         try:
             return watch.result(timeout)
         finally:
             if watch.done():
                 self._settle()
-
-    def _wait_with_text(self, timeout: float | None) -> SimulationResult:
-        assert self._watch is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._watch.done():
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                break
-            concurrent.futures.wait([self._watch], min(1.0, left) if left is not None else 1.0)
-            sys.stdout.write("\r" + self._text_line())
-            sys.stdout.flush()
-        sys.stdout.write("\r" + self._text_line() + "\n")
-        return self._watch.result(0)
-
-    def _text_line(self) -> str:
-        snap = self._snapshot
-        est = snap.estimate(datetime.now(timezone.utc))
-        return progress_line(snap, est.progress, self._elapsed(est.elapsed))
 
     def __await__(self) -> Generator[Any, None, SimulationResult]:
         if self._watch is None:
@@ -246,6 +230,8 @@ class SimulationWatcher(LiveBox):
 
         async def wait() -> SimulationResult:
             try:
+                if not in_kernel():
+                    await terminal.wait_async([watch])
                 return await watch
             finally:
                 if watch.done():
@@ -339,8 +325,3 @@ class SimulationWatcher(LiveBox):
         est = snap.estimate(datetime.now(timezone.utc))
         progress = 1.0 if snap.state is WatchState.SUCCEEDED else self._shown_progress
         return R.watcher_static_html(snap, est, self._elapsed(est.elapsed), progress)
-
-
-def _terminal() -> bool:
-    """Whether we run outside a kernel with a TTY: a text line instead of a widget."""
-    return not in_kernel() and bool(getattr(sys.stdout, "isatty", lambda: False)())
