@@ -135,13 +135,9 @@ def _classify_direct(chain: list[BaseException]) -> Cause:
         return Cause("refused")
     if any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
         return Cause("unreachable")
-    # Why the exclusion: urllib3's NewConnectionError subclasses ConnectTimeoutError for
-    # backward compatibility, though it means "could not connect", not "timed out".
-    if any(
-        isinstance(e, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
-        and not isinstance(e, urllib3.exceptions.NewConnectionError)
-        for e in chain
-    ):
+    # Why requests' class and not urllib3's ConnectTimeoutError: urllib3's NewConnectionError
+    # (any failed connect) subclasses ConnectTimeoutError; requests tells the two apart.
+    if first(requests.exceptions.ConnectTimeout) is not None:
         return Cause("connect-timeout")
     if first(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError):
         return Cause("read-timeout")

@@ -115,6 +115,17 @@ def test_a_port_other_than_the_default_is_part_of_the_host() -> None:
     exc = failure(f"https://{UNRESOLVABLE}:8443/v1")
     assert exc.host == f"{UNRESOLVABLE}:8443"
     assert f"cannot resolve {UNRESOLVABLE}:8443" in str(exc)
+    assert failure(f"https://{UNRESOLVABLE}:443/v1").host == UNRESOLVABLE  # the default, written
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux refuses a TCP connect to broadcast")
+def test_an_address_with_no_route_is_unreachable() -> None:
+    # Why broadcast: the kernel refuses a TCP connect to it at once (ENETUNREACH), so no packet
+    # leaves the machine.
+    exc = failure("https://255.255.255.255/v1")
+    assert isinstance(exc, tw.ConnectError)
+    assert (exc.cause, exc.host) == ("unreachable", "255.255.255.255")
+    assert "255.255.255.255 is unreachable" in str(exc)
 
 
 def test_a_port_with_nothing_listening_is_connection_refused() -> None:
