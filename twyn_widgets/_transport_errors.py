@@ -98,8 +98,7 @@ class Cause:
 def classify(exc: BaseException) -> Cause:
     """The cause of ``exc``, a ``requests`` exception (or anything it wraps)."""
     chain = list(_chain(exc))
-    if any(isinstance(e, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
-           for e in chain):  # fmt: skip
+    if any(_is_proxy_wrapper(e) for e in chain):
         inner = _classify_direct([e for e in chain if not _is_proxy_wrapper(e)])
         return Cause("proxy", detail=_PROXY_DETAIL.get(inner.code, "") or inner.detail)
     return _classify_direct(chain)
@@ -139,18 +138,20 @@ def _classify_direct(chain: list[BaseException]) -> Cause:
     # (any failed connect) subclasses ConnectTimeoutError; requests tells the two apart.
     if first(requests.exceptions.ConnectTimeout) is not None:
         return Cause("connect-timeout")
-    if first(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError):
+    timeouts = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)
+    if first(*timeouts) is not None:
         return Cause("read-timeout")
     # Why closed before reset: http.client's RemoteDisconnected subclasses ConnectionResetError.
     if first(http.client.RemoteDisconnected) is not None:
         return Cause("dropped", "closed")
     if first(ConnectionResetError, ConnectionAbortedError, BrokenPipeError) is not None:
         return Cause("dropped", "reset")
-    if first(
+    broken = (
         requests.exceptions.ChunkedEncodingError,
         urllib3.exceptions.ProtocolError,
         http.client.IncompleteRead,
-    ):
+    )
+    if first(*broken) is not None:
         return Cause("dropped", "body")
     last = chain[-1] if chain else None
     return Cause("other", detail=f"{type(last).__name__}: {last}" if last else "")
@@ -165,37 +166,35 @@ def _ssl_words(exc: ssl.SSLError) -> str:
     return text.split(" (_ssl.c", 1)[0].strip()
 
 
+_PHRASES = {
+    ("dns", ""): "cannot resolve {host}",
+    ("refused", ""): "{host} refused the connection",
+    ("unreachable", ""): "{host} is unreachable",
+    ("tls", "certificate"): "the certificate of {host} is not trusted",
+    ("tls", "handshake"): "TLS handshake with {host} failed",
+    ("proxy", ""): "cannot reach {host} through the proxy {proxy}",
+    ("connect-timeout", ""): "connecting to {host} timed out after {connect:g} s",
+    ("read-timeout", ""): "no answer from {host} within {read:g} s",
+    ("read-timeout", "body"): "the answer from {host} did not end within {whole:g} s",
+    ("dropped", "closed"): "{host} closed the connection",
+    ("dropped", "reset"): "{host} reset the connection",
+    ("dropped", "body"): "the connection to {host} broke mid-answer",
+    ("too-large", ""): "the answer from {host} passed the size cap",
+}
+"""Every cause's words, by ``(code, kind)``; anything else is "the request to {host} failed"."""
+
+
 def summary(cause: Cause, host: str, *, proxy: str | None, timeout: tuple[float, float]) -> str:
     """The host and the cause in a few words, as a watch's notice shows them."""
     connect, read = timeout
-    code, kind = cause.code, cause.kind
-    if code == "dns":
-        return f"cannot resolve {host}"
-    if code == "refused":
-        return f"{host} refused the connection"
-    if code == "unreachable":
-        return f"{host} is unreachable"
-    if code == "tls":
-        if kind == "certificate":
-            return f"the certificate of {host} is not trusted"
-        return f"TLS handshake with {host} failed"
-    if code == "proxy":
-        return f"cannot reach {host} through the proxy {proxy or '(from the environment)'}"
-    if code == "connect-timeout":
-        return f"connecting to {host} timed out after {connect:g} s"
-    if code == "read-timeout":
-        if kind == "body":
-            return f"the answer from {host} did not end within {connect + read:g} s"
-        return f"no answer from {host} within {read:g} s"
-    if code == "dropped":
-        if kind == "closed":
-            return f"{host} closed the connection"
-        if kind == "reset":
-            return f"{host} reset the connection"
-        return f"the connection to {host} broke mid-answer"
-    if code == "too-large":
-        return f"the answer from {host} passed the size cap"
-    return f"the request to {host} failed"
+    phrase = _PHRASES.get((cause.code, cause.kind), "the request to {host} failed")
+    return phrase.format(
+        host=host,
+        proxy=proxy or "(from the environment)",
+        connect=connect,
+        read=read,
+        whole=connect + read,
+    )
 
 
 _CLASSES: dict[str, type[errors.TransportError]] = {
