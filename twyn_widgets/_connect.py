@@ -32,10 +32,11 @@ def connect(
 ) -> TwynClient:
     """A client ready to use: the real API with a key, a local emulator without one.
 
-    With ``api_key`` or ``TWYN_API_KEY`` set, returns ``TwynClient(api_key, base_url)``.
-    Otherwise starts (once per process) the embedded Twyn emulator on 127.0.0.1 in the
-    background and returns a client of it whose ``time_scale`` is ``1/speed``, saying so in
-    one line.
+    With ``api_key`` or ``TWYN_API_KEY`` set, returns ``TwynClient(api_key, base_url)`` and
+    prints one line naming its server and its masked key (``twyn-widgets: using
+    https://api.twyn.it/v1 with key twyn_live_...abcd``). Otherwise starts (once per process)
+    the embedded Twyn emulator on 127.0.0.1 in the background and returns a client of it whose
+    ``time_scale`` is ``1/speed``, saying so in one line.
 
     Parameters
     ----------
@@ -45,7 +46,8 @@ def connect(
         How much faster than the real service the embedded emulator runs; defaults to
         ``TWYN_EMULATOR_SPEED`` or 30. Ignored when a key is set.
     quiet
-        Do not print the line that says an emulator is used.
+        Do not print the line that names the server used (the API's URL and the masked key,
+        or the emulator's address).
     **client_options
         Passed on to :class:`TwynClient` (``timeout``, ``time_scale``...).
 
@@ -149,7 +151,12 @@ def _connect(
     **client_options: Any,
 ) -> TwynClient:
     if api_key or os.environ.get("TWYN_API_KEY"):
-        return TwynClient(api_key, base_url, **client_options)
+        client = TwynClient(api_key, base_url, **client_options)
+        if not quiet:
+            # Why print, as for the emulator below: this runs in the caller's thread, so the
+            # line lands under the cell that connected; it says which server the key goes to.
+            print(f"twyn-widgets: using {client.base_url} with key {client._key_hint}")
+        return client
     global _embedded
     with _lock:
         if _embedded is None:

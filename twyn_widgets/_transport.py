@@ -1,7 +1,8 @@
 """HTTP for the client: one ``requests.Session`` per thread, timeouts, a size cap, error mapping.
 
-This is the only module that imports ``requests``. Every foreign exception is mapped here, once,
-to the tree in :mod:`twyn_widgets.errors`, and the API key is scrubbed from every message.
+This module and :mod:`._transport_errors` (which reads a failed request's exception chain) are
+the only ones that import ``requests``. Every foreign exception is mapped here, once, to the tree
+in :mod:`twyn_widgets.errors`, and the API key is scrubbed from every message.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import errors
+from ._transport_errors import Cause, classify, host_of, proxy_for, transport_error
 from ._version import __version__
 
 __all__ = ["Response", "Transport", "is_loopback_url", "mask_key"]
@@ -110,6 +112,8 @@ class Transport:
     ) -> None:
         self.on_headers = on_headers
         self.base_url = base_url.rstrip("/")
+        self.host = host_of(self.base_url)
+        """Where requests go, as errors name it: ``api.twyn.it``, or ``host:port``."""
         self._key = api_key
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -184,23 +188,20 @@ class Transport:
                 allow_redirects=False,
             )
             try:
-                body = self._read_body(resp, started + connect_timeout + read_timeout)
+                body = self._read_body(
+                    resp, started + connect_timeout + read_timeout, method, path, url
+                )
             finally:
                 resp.close()
         except errors.TwynError:
             raise
-        except requests.exceptions.ConnectTimeout as exc:
-            raise errors.RequestTimeout(f"{method} {path}: connect timed out") from exc
-        except requests.exceptions.ReadTimeout as exc:
-            raise errors.RequestTimeout(
-                f"{method} {path}: no answer within {read_timeout:g} s"
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise _connection_error(method, path, exc) from exc
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise errors.ConnectionDropped(f"{method} {path}: connection broke mid-body") from exc
         except requests.exceptions.RequestException as exc:
-            raise errors.TransportError(f"{method} {path}: {self._scrub(str(exc))}") from exc
+            unknown = (
+                errors.ConnectError
+                if isinstance(exc, requests.exceptions.ConnectionError)
+                else errors.TransportError
+            )
+            raise self._failure(classify(exc), method, path, url, unknown=unknown) from exc
 
         headers = resp.headers
         log.debug("%s %s -> %s (%d bytes)", method, path, resp.status_code, len(body))
@@ -212,26 +213,47 @@ class Transport:
             return Response(resp.status_code, None, headers)
         return Response(resp.status_code, self._decode(body, method, path), headers)
 
-    def _read_body(self, resp: requests.Response, deadline: float) -> bytes:
+    def _read_body(
+        self, resp: requests.Response, deadline: float, method: str, path: str, url: str
+    ) -> bytes:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise errors.ResponseTooLarge(
-                f"answer of {int(declared):,} bytes refused (cap {self.max_bytes:,})"
-            )
+            detail = f"{int(declared):,} bytes announced, cap {self.max_bytes:,}"
+            raise self._failure(Cause("too-large", detail=detail), method, path, url)
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_content(chunk_size=65536):
             size += len(chunk)
             if size > self.max_bytes:
-                raise errors.ResponseTooLarge(
-                    f"answer cut off after {self.max_bytes:,} bytes (the size cap)"
-                )
+                detail = f"cut off at {self.max_bytes:,} bytes"
+                raise self._failure(Cause("too-large", detail=detail), method, path, url)
             if time.monotonic() > deadline:
                 # Why: the read timeout is per socket read; a body that trickles forever
                 # would pass it, so the whole body has a deadline too.
-                raise errors.RequestTimeout("the answer's body did not end in time")
+                raise self._failure(Cause("read-timeout", "body"), method, path, url)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _failure(
+        self,
+        cause: Cause,
+        method: str,
+        path: str,
+        url: str,
+        *,
+        unknown: type[errors.TransportError] = errors.TransportError,
+    ) -> errors.TransportError:
+        """The error naming this transport's host and ``cause``."""
+        return transport_error(
+            cause,
+            method=method,
+            path=path,
+            host=self.host,
+            timeout=self.timeout,
+            proxy=lambda: proxy_for(self._session(), url),
+            scrub=self._scrub,
+            unknown=unknown,
+        )
 
     def _decode(self, body: bytes, method: str, path: str) -> Any:
         try:
@@ -277,15 +299,6 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if params is None:
         return None
     return {k: v for k, v in params.items() if v is not None}
-
-
-def _connection_error(method: str, path: str, exc: Exception) -> errors.TransportError:
-    text = repr(exc)
-    if any(s in text for s in ("RemoteDisconnected", "Connection aborted", "ConnectionReset")):
-        return errors.ConnectionDropped(f"{method} {path}: the server closed the connection")
-    if "Read timed out" in text:
-        return errors.RequestTimeout(f"{method} {path}: no answer in time")
-    return errors.ConnectError(f"{method} {path}: cannot connect ({type(exc).__name__})")
 
 
 def _error_fields(data: Any) -> tuple[str | None, str | None, str | None]:

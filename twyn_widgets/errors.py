@@ -6,8 +6,8 @@ Every failure the package reports is a :class:`TwynError`; foreign exceptions (`
     TwynError
     ├── ConfigurationError          no key, an insecure URL, a bad option
     ├── InvalidIdError              an id that could reach another path; refused before any request
-    ├── TransportError              the request did not get an HTTP answer
-    │   ├── ConnectError            refused, unreachable, DNS
+    ├── TransportError              no HTTP answer; ``host`` and ``cause`` say where and why
+    │   ├── ConnectError            DNS, refused, unreachable, TLS, proxy
     │   ├── RequestTimeout          connect or read timeout, or the body took too long
     │   ├── ConnectionDropped       the connection broke mid-request or mid-response
     │   └── ResponseTooLarge        the body passed the size cap
@@ -73,11 +73,57 @@ class InvalidIdError(TwynError, ValueError):
 
 
 class TransportError(TwynError):
-    """The request did not get an HTTP answer (network, timeout, dropped connection)."""
+    """The request did not get an HTTP answer (network, timeout, dropped connection).
+
+    The message names the host and the cause, e.g. ``GET /simulations: cannot resolve
+    api.twyn.it (Name or service not known)``.
+
+    Parameters
+    ----------
+    message
+        The whole message.
+    host
+        Where the request went: ``api.twyn.it``, or ``host:port`` when the port is not the
+        scheme's default; ``None`` when not known.
+    cause
+        Why, as a short stable code (``None`` when not known):
+
+        - ``"dns"``: the host name could not be resolved (a :class:`ConnectError`);
+        - ``"refused"``: nothing listens at the host's port (:class:`ConnectError`);
+        - ``"unreachable"``: no route to the host (:class:`ConnectError`);
+        - ``"tls"``: the TLS handshake failed, or the host's certificate is not trusted
+          (:class:`ConnectError`);
+        - ``"proxy"``: the proxy (``HTTPS_PROXY``...) could not be reached, or refused the
+          tunnel (:class:`ConnectError`);
+        - ``"connect-timeout"``: the connection was not accepted in time
+          (:class:`RequestTimeout`);
+        - ``"read-timeout"``: no answer, or not the whole body, in time (:class:`RequestTimeout`);
+        - ``"dropped"``: the connection was closed or reset mid-exchange
+          (:class:`ConnectionDropped`);
+        - ``"too-large"``: the body passed the size cap (:class:`ResponseTooLarge`);
+        - ``"other"``: none of these; the message carries the underlying error.
+    summary
+        The host and the cause in a few words (``cannot resolve api.twyn.it``), as a watch's
+        notice shows them; defaults to ``message``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        cause: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.host = host
+        self.cause = cause
+        self.summary = summary if summary is not None else message
 
 
 class ConnectError(TransportError):
-    """The connection could not be opened (refused, unreachable, name not resolved)."""
+    """The connection could not be opened (name not resolved, refused, unreachable, TLS,
+    proxy)."""
 
 
 class RequestTimeout(TransportError):

@@ -108,3 +108,18 @@ def test_client_picks_the_named_client_and_no_raise_returns_a_timeout(emu_60: An
     assert "(client, second)" in text
     assert "PICKED True" in text
     assert "RETURNED WaitTimeout" in text
+
+
+def test_connect_with_a_key_names_its_server_once_under_the_connecting_cell(emu_60: Any) -> None:
+    from tests.kernel.test_watcher_kernel import env_for
+    from twyn_widgets._transport import mask_key
+
+    with kernel(env_for(emu_60)) as k:
+        first = k.execute("import twyn_widgets as tw\nc = tw.connect()\n")
+        again = k.execute("c2 = tw.connect(); print('SAME', c2 is c)\n")
+        quiet = k.execute("c3 = tw.connect(timeout=7, quiet=True)\n")
+    line = f"twyn-widgets: using {emu_60.base_url} with key {mask_key(emu_60.api_key)}\n"
+    assert stdout_of(first) == line  # from the cell's own thread, so under that cell
+    assert stdout_of(again) == "SAME True\n"  # the same client: no second line
+    assert stdout_of(quiet) == ""
+    assert emu_60.api_key not in str(k.messages)

@@ -7,6 +7,7 @@ socket. Times the machine answers are checked against the rule, not against what
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -179,7 +180,7 @@ def test_transient_failures_back_off_with_seeded_jitter_and_reset_on_success() -
     m.on_simulation(sim("PENDING"), T0)
     d = m.on_error(errors.RequestTimeout("slow"), T0)
     assert d.at - T0 <= 1.0  # type: ignore[operator]
-    assert "attempt 1" in (d.snapshot.notice or "")
+    assert d.snapshot.notice == "slow, retry 1 in 1 s"
     assert d.snapshot.retries == 3
 
 
@@ -187,6 +188,24 @@ def test_retry_delays_scale_with_the_client() -> None:
     m = machine(Fixed(5), scale=1 / 100, seed=5)
     d = m.on_error(errors.ServerError(502, "bad gateway"), T0)
     assert T0 + 0.005 <= d.at <= T0 + 0.01  # type: ignore[operator]
+
+
+def test_the_retry_notice_names_the_cause_the_retry_and_the_wait_in_api_seconds() -> None:
+    m = machine(Fixed(5), scale=1 / 100, seed=5)
+    lookup = errors.ConnectError("GET /x: ...", summary="cannot resolve api.twyn.it")
+    notices = [m.on_error(lookup, T0).snapshot.notice or "" for _ in range(4)]
+    pattern = re.compile(r"^cannot resolve api\.twyn\.it, retry (\d) in (\d+) s$")
+    found = [pattern.match(n) for n in notices]
+    assert all(found), notices
+    assert [int(f.group(1)) for f in found if f] == [1, 2, 3, 4]
+    # Retry 4 waits 4 to 8 API seconds (0.04 to 0.08 real seconds at this scale): the notice
+    # counts in the API's time, rounded up, like every other duration the watch shows.
+    wait = int(found[3].group(2)) if found[3] else -1
+    assert 4 <= wait <= 8, notices
+    fifth = m.on_error(errors.ServerError(503, "x"), T0).snapshot.notice or ""
+    http = re.fullmatch(r"HTTP 503, retry 5 in (\d+) s", fifth)
+    assert http, fifth
+    assert 8 <= int(http.group(1)) <= 16
 
 
 def test_a_terminal_error_ends_the_watch_with_it() -> None:
@@ -546,10 +565,12 @@ def test_a_failure_names_its_simulation_and_ends_failed() -> None:
     ("exc", "name"),
     [
         (errors.ServerError(503, "x"), "HTTP 503"),
-        (errors.ConnectError("x"), "connection refused"),
-        (errors.RequestTimeout("x"), "a timeout"),
-        (errors.ConnectionDropped("x"), "a dropped connection"),
-        (errors.ResponseTooLarge("x"), "an oversized answer"),
+        (errors.ConnectError("GET /x: ...", summary="cannot resolve h"), "cannot resolve h"),
+        (
+            errors.RequestTimeout("x", summary="no answer from h within 3 s"),
+            "no answer from h within 3 s",
+        ),
+        (errors.ConnectionDropped("h closed the connection"), "h closed the connection"),
         (errors.ProtocolError("x"), "a malformed answer"),
         (ValueError("x"), "ValueError"),
     ],

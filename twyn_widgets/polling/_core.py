@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ __all__ = [
     "PollState",
     "describe",
     "retry_delay",
+    "retry_notice",
 ]
 
 log = logging.getLogger("twyn_widgets")
@@ -93,20 +95,23 @@ def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def describe(exc: BaseException) -> str:
-    """A short, key-free name for a failure: ``HTTP 503``, ``a dropped connection``..."""
+    """A short, key-free name for a failure: ``cannot resolve api.twyn.it``, ``HTTP 503``..."""
     if isinstance(exc, errors.APIError):
         return f"HTTP {exc.status_code}"
-    names = {
-        errors.ConnectError: "connection refused",
-        errors.RequestTimeout: "a timeout",
-        errors.ConnectionDropped: "a dropped connection",
-        errors.ResponseTooLarge: "an oversized answer",
-        errors.ProtocolError: "a malformed answer",
-    }
-    for cls, name in names.items():
-        if isinstance(exc, cls):
-            return name
+    if isinstance(exc, errors.TransportError):
+        # The transport phrases the host and the cause (``127.0.0.1:8000 refused the connection``).
+        return exc.summary
+    if isinstance(exc, errors.ProtocolError):
+        return "a malformed answer"
     return type(exc).__name__
+
+
+def retry_notice(exc: BaseException, attempt: int, wait: float) -> str:
+    """The notice of a watch that retries: ``cannot resolve api.twyn.it, retry 4 in 8 s``.
+
+    ``wait`` is in API seconds, rounded up so that a sub-second wait does not read "0 s".
+    """
+    return f"{describe(exc)}, retry {attempt} in {duration(math.ceil(wait))}"
 
 
 def is_summary(simulation: Simulation) -> bool:
@@ -335,7 +340,7 @@ class PollState:
             delay = retry_delay(self.attempt, self._rng)
             self.snapshot = self.snapshot.evolve(
                 state=WatchState.RETRYING,
-                notice=f"retrying after {describe(exc)}, attempt {self.attempt}",
+                notice=retry_notice(exc, self.attempt, delay),
                 retries=self.snapshot.retries + 1,
             )
             log.info("twyn-widgets: %s retrying after %s", sid, exc)  # pragma: no mutate

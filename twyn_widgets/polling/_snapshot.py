@@ -58,8 +58,8 @@ class WatchSnapshot:
     retries
         Transient failures seen so far.
     notice
-        A line for the user: "retrying after HTTP 503, attempt 3", "rate limited: waiting
-        40 s", "unknown status 'QUEUED'"; ``None`` when all is well.
+        A line for the user: "cannot resolve api.twyn.it, retry 3 in 4 s", "rate limited:
+        waiting 40 s", "unknown status 'QUEUED'"; ``None`` when all is well.
     rate_limited_until
         Epoch seconds until which a 429 holds polling, or ``None``.
     result
