@@ -116,10 +116,10 @@ def test_the_status_line_fits_eighty_columns_with_the_title_cut() -> None:
 
 
 def test_the_status_line_keeps_a_notice_and_drops_the_time_left_first() -> None:
-    s = snap(WatchState.RETRYING).evolve(notice="retrying after HTTP 503, attempt 3")
+    s = snap(WatchState.RETRYING).evolve(notice="HTTP 503, retry 3 in 4 s")
     line = T.status_line(s, 0.41, 125, 200, 77)
     assert "~3 min left" not in line
-    assert line.endswith("retrying after HTTP 503, attempt 3")
+    assert line.endswith("HTTP 503, retry 3 in 4 s")
     assert T.cells(line) <= 77
 
 
