@@ -40,6 +40,7 @@ from .errors import (
     TwynError,
     ValidationError,
     WaitTimeout,
+    WatchInterrupted,
     WatchStopped,
 )
 from .models import (
@@ -105,6 +106,7 @@ __all__ = [
     "WaitTimeout",
     "Watch",
     "WatchSnapshot",
+    "WatchInterrupted",
     "WatchState",
     "WatchStopped",
     "__version__",

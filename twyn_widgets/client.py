@@ -164,10 +164,18 @@ class TwynClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        return self._transport.request(method, path, params=params, json_body=body).data
+        __tracebackhide__ = True  # the caller's line shows, not the request's machinery
+        try:
+            return self._transport.request(method, path, params=params, json_body=body).data
+        except errors.TwynError as exc:
+            # Why drop the frames below: a TwynError is what the server or the network
+            # answered, not a bug of ours; the transport's frames tell the caller nothing
+            # (its cause, when it has one, stays chained).
+            raise exc.with_traceback(None) from exc.__cause__
 
     @staticmethod
     def _object(data: Any, what: str) -> Mapping[str, Any]:
+        __tracebackhide__ = True
         if not isinstance(data, Mapping):
             raise errors.ProtocolError(f"{what}: expected a JSON object")
         return data
@@ -190,6 +198,7 @@ class TwynClient:
         Simulation
             The new simulation, usually PENDING.
         """
+        __tracebackhide__ = True
         body: dict[str, Any] = {"prompt": prompt}
         body.update(_present(title=title, tags=_list(tags), metadata=_dict(metadata)))
         if scenario_id is not None:
@@ -211,6 +220,7 @@ class TwynClient:
         ``POST /v1/simulations/with-config``; ``config`` is a SimulationConfig object
         (``step_unit``, ``number_of_steps``, ``agent_groups``).
         """
+        __tracebackhide__ = True
         body: dict[str, Any] = {"prompt": prompt, "config": dict(config)}
         body.update(_present(title=title, tags=_list(tags)))
         if scenario_id is not None:
@@ -220,6 +230,7 @@ class TwynClient:
 
     def get_simulation(self, simulation: SimulationRef) -> Simulation:
         """``GET /v1/simulations/{id}``: the simulation and its status."""
+        __tracebackhide__ = True
         sid = simulation_id(simulation)
         data = self._call("GET", f"/simulations/{quote(sid, safe='')}")
         return Simulation.from_json(self._object(data, f"simulation {sid}"), self)
@@ -235,6 +246,7 @@ class TwynClient:
             The simulation is still running (``error_code`` SIMULATION_NOT_COMPLETE,
             ``status`` its status) or has failed (``status`` FAILED).
         """
+        __tracebackhide__ = True
         sid = simulation_id(simulation)
         if snapshot is None and isinstance(simulation, Simulation):
             snapshot = simulation
@@ -252,6 +264,7 @@ class TwynClient:
         offset: int = 0,
     ) -> SimulationPage:
         """One page of ``GET /v1/simulations`` (``limit`` 1-100), filters combined."""
+        __tracebackhide__ = True
         if not 1 <= limit <= 100:
             raise ValueError(f"limit must be 1-100 (got {limit})")
         if offset < 0:
@@ -277,6 +290,7 @@ class TwynClient:
         page_size: int = 100,
     ) -> Iterator[Simulation]:
         """Every simulation matching the filters, fetching pages of ``page_size`` as needed."""
+        __tracebackhide__ = True
         offset = 0
         while True:
             page = self.list_simulations(
@@ -309,6 +323,7 @@ class TwynClient:
         page_size
             Items per page (1-100).
         """
+        __tracebackhide__ = True
         return [
             sim
             for sim in self.iter_simulations(created_after=created_after, page_size=page_size)
@@ -317,6 +332,7 @@ class TwynClient:
 
     def get_config(self, simulation: SimulationRef) -> dict[str, Any]:
         """``GET /v1/simulations/{id}/config``: the SimulationConfig object."""
+        __tracebackhide__ = True
         sid = simulation_id(simulation)
         data = self._call("GET", f"/simulations/{quote(sid, safe='')}/config")
         return dict(self._object(data, f"config {sid}"))
@@ -327,6 +343,7 @@ class TwynClient:
         After COMPLETED_CONFIG this resets the simulation: data and analysis are cleared and the
         Simulator and Analyst run again. Before it the server answers 409.
         """
+        __tracebackhide__ = True
         sid = simulation_id(simulation)
         return self._call("PUT", f"/simulations/{quote(sid, safe='')}/config", body=dict(config))
 
@@ -339,6 +356,7 @@ class TwynClient:
         model: str | None = None,
     ) -> Any:
         """``POST /v1/simulations/{id}/architect``: run the Architect again with parameters."""
+        __tracebackhide__ = True
         sid = simulation_id(simulation)
         body = _present(prompt=prompt, max_turns=max_turns, model=model)
         return self._call("POST", f"/simulations/{quote(sid, safe='')}/architect", body=body)
@@ -347,6 +365,7 @@ class TwynClient:
 
     def create_scenario(self, name: str, description: str | None = None) -> Scenario:
         """``POST /v1/scenarios``: a new scenario (a folder for simulations)."""
+        __tracebackhide__ = True
         data = self._call(
             "POST", "/scenarios", body={"name": name, **_present(description=description)}
         )
@@ -354,6 +373,7 @@ class TwynClient:
 
     def list_scenarios(self, *, limit: int = 20, offset: int = 0) -> list[Scenario]:
         """``GET /v1/scenarios``: one page of scenarios."""
+        __tracebackhide__ = True
         data = self._call("GET", "/scenarios", params={"limit": limit, "offset": offset})
         items = data.get("items") if isinstance(data, Mapping) else data
         if not isinstance(items, list):
@@ -362,6 +382,7 @@ class TwynClient:
 
     def get_scenario(self, scenario_id: str) -> Scenario:
         """``GET /v1/scenarios/{id}``."""
+        __tracebackhide__ = True
         sid = check_id(scenario_id, "scenario id")
         data = self._call("GET", f"/scenarios/{quote(sid, safe='')}")
         return Scenario.from_json(self._object(data, f"scenario {sid}"))
@@ -370,6 +391,7 @@ class TwynClient:
         self, scenario_id: str, *, name: str | None = None, description: str | None = None
     ) -> Scenario:
         """``PUT /v1/scenarios/{id}``: change the name and/or the description."""
+        __tracebackhide__ = True
         sid = check_id(scenario_id, "scenario id")
         body = _present(name=name, description=description)
         data = self._call("PUT", f"/scenarios/{quote(sid, safe='')}", body=body)
@@ -377,6 +399,7 @@ class TwynClient:
 
     def delete_scenario(self, scenario_id: str) -> None:
         """``DELETE /v1/scenarios/{id}``: its simulations stay, with ``scenario_id`` null."""
+        __tracebackhide__ = True
         sid = check_id(scenario_id, "scenario id")
         self._call("DELETE", f"/scenarios/{quote(sid, safe='')}")
 
@@ -415,6 +438,7 @@ class TwynClient:
         -----
         Not idempotent: each call makes one more key.
         """
+        __tracebackhide__ = True
         body: dict[str, Any] = {"name": name}
         body.update(_present(rate_limit=rate_limit, expires_in_days=expires_in_days))
         data = self._call("POST", "/keys", body=body)
@@ -430,6 +454,7 @@ class TwynClient:
         NotFound
             No such key for your tenant.
         """
+        __tracebackhide__ = True
         kid = check_id(key_id, "key id")
         data = self._call("GET", f"/keys/{quote(kid, safe='')}")
         return APIKey.from_json(self._object(data, f"key {kid}"))
@@ -451,6 +476,7 @@ class TwynClient:
         ValidationError
             The server refused a field (an empty name).
         """
+        __tracebackhide__ = True
         kid = check_id(key_id, "key id")
         body = _present(name=name, is_active=is_active)
         data = self._call("PATCH", f"/keys/{quote(kid, safe='')}", body=body)
@@ -466,11 +492,13 @@ class TwynClient:
         NotFound
             No such key for your tenant.
         """
+        __tracebackhide__ = True
         kid = check_id(key_id, "key id")
         self._call("DELETE", f"/keys/{quote(kid, safe='')}")
 
     def list_keys(self) -> list[APIKey]:
         """``GET /v1/keys``: the tenant's keys (never their secrets). Also a cheap key check."""
+        __tracebackhide__ = True
         data = self._object(self._call("GET", "/keys"), "key list")
         keys = data.get("keys")
         if not isinstance(keys, list):
@@ -502,6 +530,7 @@ class TwynClient:
             Give up after this long (in this client's time: scaled by ``time_scale``);
             defaults to the docs' 600 s.
         """
+        __tracebackhide__ = True
         # Why a late import: the polling layer sits above the client; the client only offers
         # this door into it.
         from .polling._engine import get_engine

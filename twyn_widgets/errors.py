@@ -25,7 +25,12 @@ Every failure the package reports is a :class:`TwynError`; foreign exceptions (`
     ├── WaitTimeout                 a wait passed its timeout; also a built-in ``TimeoutError``
     └── WatchStopped                the watch was stopped; also a ``CancelledError`` (futures)
 
+    WatchInterrupted                an interrupt (Ctrl-C) ended a wait; a ``KeyboardInterrupt``
+
 Messages never contain the API key: the transport scrubs it from every server string.
+
+In IPython (a notebook, a terminal) these errors show the user's own line and the message, not
+the package's frames: see :meth:`TwynError._render_traceback_`.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ __all__ = [
     "TwynError",
     "ValidationError",
     "WaitTimeout",
+    "WatchInterrupted",
     "WatchStopped",
     "is_transient",
 ]
@@ -62,6 +68,16 @@ __all__ = [
 
 class TwynError(Exception):
     """Base class of every error raised by twyn-widgets."""
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for an exception's traceback: the frames without the package's own.
+
+        IPython calls it instead of formatting the traceback itself; see
+        :func:`twyn_widgets._tracebacks.user_traceback`.
+        """
+        from ._tracebacks import user_traceback
+
+        return user_traceback(self)
 
 
 class ConfigurationError(TwynError):
@@ -292,6 +308,46 @@ class WatchStopped(TwynError, concurrent.futures.CancelledError):
     Also a ``concurrent.futures.CancelledError``, so code that expects a cancelled future's
     error keeps working.
     """
+
+
+class WatchInterrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl-C, the notebook's stop button) ended a wait; watching stopped.
+
+    The simulations keep running on the server (the API has no cancel); the message says how
+    to pick them up again. ``simulation_ids`` lists them.
+
+    Why a ``KeyboardInterrupt`` and not a message printed before re-raising one: it still stops
+    the cell (and a notebook's "run all"), ``except KeyboardInterrupt`` still catches it, and
+    the message travels with the exception (into the notebook's error output, a script's
+    stderr, a log) instead of landing apart from it on stdout. It is no :class:`TwynError`, so
+    ``except Exception`` never swallows an interrupt.
+    """
+
+    def __init__(self, simulation_ids: Sequence[str]) -> None:
+        self.simulation_ids = list(simulation_ids)
+        super().__init__(_interrupted_message(self.simulation_ids))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.simulation_ids,))
+
+    def _render_traceback_(self) -> list[str]:
+        """As for :meth:`TwynError._render_traceback_`: the user's line and the message."""
+        from ._tracebacks import user_traceback
+
+        return user_traceback(self)
+
+
+def _interrupted_message(ids: Sequence[str]) -> str:
+    if len(ids) == 1:
+        sid = ids[0]
+        return (
+            f"stopped watching simulation {sid}; it keeps running on the server. Pick it up "
+            f"again with %twyn_wait {sid} or tw.SimulationWatcher({sid!r})"
+        )
+    return (
+        f"stopped watching {len(ids)} simulations; they keep running on the server. Pick them "
+        "up again with %twyn_wait --running or tw.SimulationBoard.running()"
+    )
 
 
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})

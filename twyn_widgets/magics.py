@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import keyword
+import math
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ._connect import resolve_client
 from ._ipython import display_object, in_kernel
 from .client import TwynClient
-from .errors import ConfigurationError, TwynError
-from .models import Simulation
+from .errors import ConfigurationError, InvalidIdError, TwynError
+from .models import Simulation, simulation_id
 from .polling import Backoff, Fixed, PhaseAware, Schedule
+from .polling._schedules import MIN_INTERVAL
+from .polling._watch import API_SECOND, interrupted
 
 __all__ = ["TwynMagics", "register"]
 
@@ -28,6 +33,12 @@ _POLL = 0.2
 
 
 def _schedule(kind: str, interval: float | None) -> Schedule:
+    """The schedule the options ask for; a bad value is a one-line ``UsageError``."""
+    if interval is not None and not (math.isfinite(interval) and interval >= MIN_INTERVAL):
+        raise UsageError(
+            f"--interval must be at least {MIN_INTERVAL:g} API second, the API's floor "
+            f"(got {interval:g})"
+        )
     if kind == "fixed":
         return Fixed(interval if interval is not None else 5.0)
     if kind == "backoff":
@@ -37,12 +48,36 @@ def _schedule(kind: str, interval: float | None) -> Schedule:
     return PhaseAware() if interval is None else PhaseAware(interval=interval)
 
 
+def _check_options(args: Any) -> None:
+    """Refuse a bad ``--timeout`` or ``-o`` before anything starts (one line each)."""
+    timeout = args.timeout
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout must be a number of API seconds > 0 (got {timeout:g})")
+    out = args.out
+    if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
+        raise UsageError(f"-o/--out must name a variable (got {out!r})")
+
+
+def _words(line: str) -> list[str]:
+    """The line's words as a shell reads them, with ``#`` starting a comment, as in Python.
+
+    Why here: IPython hands a line magic the rest of the line, comment included (after
+    expanding ``$name``), so ``%twyn_wait $sim.id  # note`` would read the note as more ids.
+    """
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"%twyn_wait: {exc} in {line.strip()!r}") from None
+
+
 _SHARED_OPTIONS = (
     argument(
         "--timeout",
         type=float,
         default=None,
-        help="give up after S API seconds (default 600, the docs' limit)",
+        metavar="API_SECONDS",
+        help="give up after this many API seconds (default 600, the docs' limit); an API "
+        f"second is {API_SECOND}",
     ),
     argument(
         "--schedule",
@@ -51,7 +86,11 @@ _SHARED_OPTIONS = (
         help="when to poll: phase-aware (default), every --interval s, or the docs' backoff",
     ),
     argument(
-        "--interval", type=float, default=None, help="seconds between polls (fixed: default 5)"
+        "--interval",
+        type=float,
+        default=None,
+        metavar="API_SECONDS",
+        help="API seconds between polls (fixed: default 5; at least 1, the API's floor)",
     ),
     argument("--quiet", action="store_true", help="show nothing; still return the result"),
     argument(
@@ -105,9 +144,12 @@ class TwynMagics(Magics):  # type: ignore[misc]
 
         ``res = %twyn_wait $sid`` gives one ``SimulationResult``; several ids give a list,
         shown on one board; ``%twyn_wait --running`` waits on everything the key still runs.
-        Interrupt ends the wait at once, stops the polling and raises ``KeyboardInterrupt``;
-        the simulations keep running on the server.
+        A ``#`` starts a comment, as in Python. Every id and option is checked before
+        anything starts. Interrupt ends the wait at once, stops the polling and raises
+        ``WatchInterrupted`` (a ``KeyboardInterrupt``); the simulations keep running on the
+        server.
         """
+        __tracebackhide__ = True
         args = self._parse(self.twyn_wait, line)
         if args.running:
             if args.simulations:
@@ -129,6 +171,7 @@ class TwynMagics(Magics):  # type: ignore[misc]
     def twyn_wait_cell(self, line: str, cell: str) -> Any:
         """Run the cell, then wait on what its last expression gives (an id, a ``Simulation``,
         a ``SimulationWatcher``, or a list of them) as ``%twyn_wait`` does."""
+        __tracebackhide__ = True
         args = self._parse(self.twyn_wait_cell, line)
         value = self._run_cell(cell)
         if value is None:
@@ -142,11 +185,13 @@ class TwynMagics(Magics):  # type: ignore[misc]
     @staticmethod
     def _parse(func: Any, line: str) -> Any:
         try:
-            return parse_argstring(func, line)
+            args = func.parser.parse_args(_words(line))
         except UsageError:
             raise
-        except SystemExit as exc:  # argparse's exit on bad options
-            raise UsageError(f"bad options: {line!r}") from exc
+        except SystemExit:  # argparse's exit on bad options (or after --help)
+            raise UsageError(f"bad options: {line.strip()!r}") from None
+        _check_options(args)
+        return args
 
     @property
     def _ns(self) -> dict[str, Any]:
@@ -190,14 +235,10 @@ class TwynMagics(Magics):  # type: ignore[misc]
         return eval(compile(ast.Expression(last.value), "<twyn_wait cell>", "eval"), ns)
 
     def _wait(self, targets: Sequence[Any], args: Any, *, several: bool) -> Any:
+        __tracebackhide__ = True  # what ends a wait shows as of the user's line
         from .widgets import SimulationBoard, SimulationWatcher
 
-        for target in targets:
-            if not isinstance(target, (SimulationWatcher, str, Simulation, dict)):
-                raise UsageError(
-                    f"%twyn_wait cannot wait on a {type(target).__name__}: give an id, a "
-                    "Simulation, a SimulationWatcher, or a list of them"
-                )
+        _check_targets(targets, SimulationWatcher)
         options = {"schedule": _schedule(args.schedule, args.interval), "timeout": args.timeout}
         # Each simulation is watched with its own client (resolved before anything starts, so
         # a bad --client or an ambiguous namespace leaves nothing polling).
@@ -238,10 +279,8 @@ class TwynMagics(Magics):  # type: ignore[misc]
                 terminal.wait(watches, board=several)
             outcomes = _block(watches, args.no_raise)
         except KeyboardInterrupt:
-            # Why stop before re-raising: an interrupted wait must leave nothing polling.
-            for watch in watches:
-                watch.stop()
-            raise
+            # Stops every watch (nothing keeps polling) and says how to pick them up again.
+            raise interrupted(watches) from None
         except BaseException:
             _settle(widget)
             raise
@@ -266,7 +305,27 @@ def _settle(widget: Any) -> None:
         widget._settle()
 
 
+def _check_targets(targets: Sequence[Any], watcher_type: type) -> None:
+    """Refuse what cannot be waited on, every bad id named in one line, before any request."""
+    bad: list[str] = []
+    for target in targets:
+        if isinstance(target, watcher_type):
+            continue
+        if not isinstance(target, (str, Simulation, dict)):
+            raise UsageError(
+                f"%twyn_wait cannot wait on a {type(target).__name__}: give an id, a "
+                "Simulation, a SimulationWatcher, or a list of them"
+            )
+        try:
+            simulation_id(target)
+        except InvalidIdError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise UsageError("; ".join(bad))
+
+
 def _block(watches: Sequence[Any], no_raise: bool) -> list[Any]:
+    __tracebackhide__ = True
     pending = set(watches)
     while pending:
         # Why short waits: the kernel's interrupt arrives as KeyboardInterrupt between them.

@@ -749,6 +749,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
 
 def check_id(value: object, what: str) -> str:
     """``value`` if it is a safe id for a URL path, else :class:`InvalidIdError` naming ``what``."""
+    __tracebackhide__ = True  # the caller's line shows (see twyn_widgets._tracebacks)
     if not isinstance(value, str) or not _ID.fullmatch(value):
         shown = repr(value)[:40] + ("..." if len(repr(value)) > 40 else "")
         raise InvalidIdError(
@@ -766,6 +767,7 @@ def simulation_id(simulation: SimulationRef) -> str:
         The id could reach another path (``/``, ``..``, ``?``, ``#``, ``%``, spaces, control
         characters, non-ASCII, over 128 characters): refused before any request.
     """
+    __tracebackhide__ = True
     if isinstance(simulation, Simulation):
         return check_id(simulation.id, "simulation id")
     if isinstance(simulation, Mapping):

@@ -6,10 +6,11 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..errors import WatchStopped
+from ..errors import TwynError, WatchInterrupted, WatchStopped
 from ..models import SimulationResult
 from ._snapshot import WatchSnapshot
 
@@ -17,7 +18,13 @@ if TYPE_CHECKING:
     from ._engine import Engine
     from ._protocol import PollingClient
 
-__all__ = ["Watch"]
+__all__ = ["API_SECOND", "Watch", "interrupted", "wait_all"]
+
+API_SECOND = (
+    "a second on the API's clock: a real second against the real API; against an emulator "
+    "running N times faster, 1/N of a real second (the client's time_scale)"
+)
+"""What an API second is, in the words the magic's help and the docstrings use."""
 
 log = logging.getLogger("twyn_widgets")
 
@@ -34,6 +41,8 @@ class Watch(concurrent.futures.Future[SimulationResult]):
       :class:`~twyn_widgets.SimulationFailed`, :class:`~twyn_widgets.WaitTimeout` or the
       :class:`~twyn_widgets.APIError` that ended the watch; after ``stop()``,
       :class:`~twyn_widgets.WatchStopped` (also a ``concurrent.futures.CancelledError``).
+      Unlike a plain future's, its ``timeout`` counts API seconds, like every timeout of the
+      package, and an interrupt stops the watch (:class:`~twyn_widgets.WatchInterrupted`).
     - ``await watch`` works in asyncio (``asyncio.gather(*watches)``).
     - ``subscribe(fn)`` calls ``fn(snapshot)`` on every change, from a polling thread.
     - ``stop()`` stops this handle's polling; there is no remote cancel: the simulation
@@ -147,8 +156,45 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         """Same as :meth:`stop`: polling for it stops and it ends with ``WatchStopped``."""
         return self.stop()
 
-    def wait(self, timeout: float | None = None) -> SimulationResult:
-        """Block until the result (same as ``result(timeout)``)."""
+    def result(self, timeout: float | timedelta | None = None) -> SimulationResult:
+        """Block until the result, or raise what ended the watch.
+
+        Parameters
+        ----------
+        timeout
+            How long to wait, in API seconds (a second on the API's clock: a real second
+            against the real API; against an emulator running N times faster, 1/N of a real
+            second); ``None`` waits until the watch ends, which its own deadline bounds.
+
+        Raises
+        ------
+        SimulationFailed, WaitTimeout, WatchStopped, APIError
+            How the watch ended.
+        concurrent.futures.TimeoutError
+            ``timeout`` passed first; the watch goes on.
+        WatchInterrupted
+            An interrupt (Ctrl-C): the watch stopped; the simulation keeps running.
+        """
+        __tracebackhide__ = True
+        api = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        real = None if api is None else self._client.scaled(api)
+        try:
+            return super().result(real)
+        except KeyboardInterrupt:
+            raise interrupted([self]) from None
+        except TwynError as exc:
+            # Why drop the frames: they are the polling thread's and the future's machinery;
+            # the caller's own line is where the error belongs.
+            raise exc.with_traceback(None) from exc.__cause__
+        except concurrent.futures.TimeoutError:
+            raise concurrent.futures.TimeoutError(
+                f"simulation {self.simulation_id} is still being watched after {api:g} API "
+                "seconds; the watch goes on: call result() again, or stop() it"
+            ) from None
+
+    def wait(self, timeout: float | timedelta | None = None) -> SimulationResult:
+        """Block until the result (same as ``result(timeout)``; ``timeout`` in API seconds)."""
+        __tracebackhide__ = True
         return self.result(timeout)
 
     def __await__(self) -> Generator[Any, None, SimulationResult]:
@@ -160,3 +206,36 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         snap = self.snapshot
         status = snap.status or "unknown"
         return f"<Watch {self.simulation_id} {snap.state} status={status} polls={snap.polls}>"
+
+
+def interrupted(watches: Sequence[Watch]) -> WatchInterrupted:
+    """Stop ``watches`` after an interrupt; the error that says so and how to resume.
+
+    Why stop: an interrupted wait must leave nothing polling behind the user's back, and the
+    message can then say plainly that watching stopped.
+    """
+    for watch in watches:
+        watch.stop()
+    return WatchInterrupted([w.simulation_id for w in watches])
+
+
+def real_timeout(watches: Sequence[Watch], timeout: float | timedelta | None) -> float | None:
+    """``timeout`` API seconds in real seconds for ``watches`` (the slowest client's scale)."""
+    if timeout is None:
+        return None
+    api = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    scale = max((w.client.time_scale for w in watches), default=1.0)
+    return api * scale
+
+
+def wait_all(watches: Sequence[Watch], timeout: float | timedelta | None = None) -> set[Watch]:
+    """Wait until every watch ended or ``timeout`` API seconds passed; the ones still going.
+
+    An interrupt stops them all and raises :class:`~twyn_widgets.WatchInterrupted`.
+    """
+    __tracebackhide__ = True
+    try:
+        _, pending = concurrent.futures.wait(watches, real_timeout(watches, timeout))
+    except KeyboardInterrupt:
+        raise interrupted(watches) from None
+    return {w for w in watches if w in pending}

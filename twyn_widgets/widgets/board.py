@@ -20,6 +20,7 @@ from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
+from ..polling._watch import interrupted, real_timeout, wait_all
 from .live import LiveBox
 from .watcher import SimulationWatcher
 
@@ -161,33 +162,50 @@ class SimulationBoard(LiveBox):
     # -- results ----------------------------------------------------------------------------------
 
     def wait(
-        self, timeout: float | None = None, *, return_exceptions: bool = False
+        self, timeout: float | timedelta | None = None, *, return_exceptions: bool = False
     ) -> list[SimulationResult | BaseException]:
         """The results in row order, once every row has ended.
 
         Raises the first row's exception unless ``return_exceptions`` (then it stands in its
-        row's place, as with ``asyncio.gather``). ``timeout`` is in real seconds.
+        row's place, as with ``asyncio.gather``). ``timeout`` is in API seconds, like the
+        board's own ``timeout`` (a second on the API's clock: a real second against the real
+        API; against an emulator running N times faster, 1/N of a real second). An interrupt
+        (Ctrl-C) stops every row and raises :class:`~twyn_widgets.WatchInterrupted`.
         """
+        __tracebackhide__ = True
         watches = self.watches
+        limit = timeout
         if not in_kernel():
             # Why text: no widget can show outside a kernel; the terminal face draws instead.
-            terminal.wait(watches, timeout, board=True)
-            timeout = 0
-        _, pending = concurrent.futures.wait(watches, timeout)
+            try:
+                terminal.wait(watches, real_timeout(watches, timeout), board=True)
+            except KeyboardInterrupt:
+                raise interrupted(watches) from None
+            limit = 0  # the face has waited already
+        pending = wait_all(watches, limit)
         if pending:
-            raise concurrent.futures.TimeoutError(f"{len(pending)} simulations still running")
+            raise _still_watched(len(pending), timeout)
         self._settle()
         return [_outcome(w, return_exceptions) for w in watches]
 
     def as_completed(
-        self, timeout: float | None = None, *, return_exceptions: bool = False
+        self, timeout: float | timedelta | None = None, *, return_exceptions: bool = False
     ) -> Iterator[SimulationResult | BaseException]:
         """Yield each row's result as it finishes (failures raise unless ``return_exceptions``).
 
-        Before the last one is yielded, the board shows the end (as :meth:`wait` does).
+        ``timeout`` (API seconds, as for :meth:`wait`) bounds the whole iteration. Before the
+        last one is yielded, the board shows the end (as :meth:`wait` does).
         """
+        __tracebackhide__ = True
         watches = self.watches
-        for count, watch in enumerate(concurrent.futures.as_completed(watches, timeout), 1):
+        finished = concurrent.futures.as_completed(watches, real_timeout(watches, timeout))
+        for count in range(1, len(watches) + 1):
+            try:
+                watch = next(finished)
+            except KeyboardInterrupt:
+                raise interrupted(watches) from None
+            except concurrent.futures.TimeoutError:
+                raise _still_watched(len(watches) - count + 1, timeout) from None
             if count == len(watches):
                 self._settle()
             yield _outcome(watch, return_exceptions)  # type: ignore[arg-type]
@@ -283,7 +301,18 @@ class SimulationBoard(LiveBox):
         )
 
 
+def _still_watched(
+    count: int, timeout: float | timedelta | None
+) -> concurrent.futures.TimeoutError:
+    waited = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    return concurrent.futures.TimeoutError(
+        f"{count} simulations still being watched after {waited or 0:g} API seconds; the watches "
+        "go on: wait again, or stop() them"
+    )
+
+
 def _outcome(watch: Watch, return_exceptions: bool) -> SimulationResult | BaseException:
+    __tracebackhide__ = True
     try:
         return watch.result(0)
     except BaseException as exc:

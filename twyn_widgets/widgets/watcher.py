@@ -16,9 +16,10 @@ from .. import _terminal as terminal
 from .._connect import resolve_client
 from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient, simulation_id
-from ..errors import ProtocolError
+from ..errors import ProtocolError, WatchInterrupted
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
+from ..polling._watch import interrupted, real_timeout
 from .live import LiveBox
 from .text import watcher_repr
 
@@ -78,6 +79,7 @@ class SimulationWatcher(LiveBox):
         timeout: float | timedelta | None = None,
         autostart: bool = True,
     ) -> None:
+        __tracebackhide__ = True  # a bad id or no client: the user's line shows, not ours
         self._simulation = simulation
         self._simulation_id = simulation_id(simulation)
         self._client = resolve_client(simulation, client)
@@ -191,11 +193,13 @@ class SimulationWatcher(LiveBox):
         """The result once the simulation finished, else ``None``."""
         return self._snapshot.result
 
-    def wait(self, timeout: float | None = None) -> SimulationResult:
+    def wait(self, timeout: float | timedelta | None = None) -> SimulationResult:
         """Block until the result, or raise what ended the watch.
 
-        ``timeout`` is in real seconds. Outside a kernel the widget cannot show: the wait
-        draws one status line in place on a terminal, or a line per change in a log.
+        ``timeout`` is in API seconds, like the widget's own ``timeout`` (a second on the
+        API's clock: a real second against the real API; against an emulator running N
+        times faster, 1/N of a real second). Outside a kernel the widget cannot show: the
+        wait draws one status line in place on a terminal, or a line per change in a log.
 
         Returns only once every display of the widget shows the end (at most about 2 s after
         the watch ended), so a notebook saved after this cell keeps the outcome.
@@ -206,21 +210,32 @@ class SimulationWatcher(LiveBox):
             How the watch ended.
         concurrent.futures.TimeoutError
             ``timeout`` passed first (the watch keeps going).
+        WatchInterrupted
+            An interrupt (Ctrl-C): watching stopped; the simulation keeps running.
         """
+        __tracebackhide__ = True
         if self._watch is None:
             self.start()
         watch = self._watch
         assert watch is not None
         if not in_kernel():
             # Why text: no widget can show outside a kernel; the terminal face draws instead.
-            terminal.wait([watch], timeout)
+            try:
+                terminal.wait([watch], real_timeout([watch], timeout))
+            except KeyboardInterrupt:
+                raise interrupted([watch]) from None
             self._sync_final()
             return watch.result(0)
         try:
-            return watch.result(timeout)
-        finally:
+            result = watch.result(timeout)
+        except WatchInterrupted:
+            raise  # at once: an interrupt ends the cell now, not once the widget settles
+        except BaseException:
             if watch.done():
                 self._settle()
+            raise
+        self._settle()
+        return result
 
     def __await__(self) -> Generator[Any, None, SimulationResult]:
         if self._watch is None:
