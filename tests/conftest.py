@@ -11,6 +11,15 @@ SPEED = 600.0
 """The emulator runs 600x faster: a 4-8 minute simulation takes 0.4-0.8 s."""
 
 
+def real(seconds: float, scale: float = 1 / SPEED) -> float:
+    """A wait's ``timeout`` that lasts ``seconds`` real seconds for a client of ``scale``.
+
+    Every timeout of the package counts API seconds (scaled by the client's ``time_scale``);
+    a test bounds its waits in real time, so it converts.
+    """
+    return seconds / scale
+
+
 @pytest.fixture(scope="session")
 def emu() -> Iterator[Any]:
     """One emulator for the session (HTTP over 127.0.0.1)."""

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
-from tests.conftest import SPEED
+from tests.conftest import SPEED, real
 from tests.integration.probes import quiet_for, requests_total
 from twyn_widgets.client import TwynClient
 from twyn_widgets.polling import Fixed, WatchSnapshot, WatchState
@@ -31,7 +31,7 @@ def test_watch_gives_the_result_and_snapshots_walk_the_phases(client: TwynClient
     sim = client.create_simulation("engine: happy path")
     watch = client.watch(sim)
     seen = record(watch)
-    result = watch.result(timeout=20)
+    result = watch.result(timeout=real(20))
     assert result.id == sim.id
     assert result.analysis.executive_summary
     assert result.simulation is not None
@@ -48,7 +48,7 @@ def test_failed_simulation_raises_simulation_failed_with_phase_and_log(client: T
     sim = client.create_simulation("engine: fails [fail:analyst]")
     watch = client.watch(sim.id)
     with pytest.raises(tw.SimulationFailed) as exc:
-        watch.result(timeout=20)
+        watch.result(timeout=real(20))
     assert exc.value.phase == "Analyst"
     assert exc.value.error_log
     assert watch.snapshot.state is WatchState.FAILED
@@ -60,7 +60,7 @@ def test_watching_the_same_simulation_twice_shares_one_poller(client: TwynClient
     second = client.watch(sim.id)
     assert first is not second
     assert get_engine().watching(client) == 1
-    assert first.result(20).id == second.result(20).id
+    assert first.result(real(20)).id == second.result(real(20)).id
 
 
 def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu: Any) -> None:
@@ -69,7 +69,7 @@ def test_stop_cancels_only_that_handle_and_polling_ends(client: TwynClient, emu:
     second = client.watch(sim)
     assert first.stop()
     with pytest.raises(concurrent.futures.CancelledError):  # WatchStopped is one too
-        first.result(1)
+        first.result(real(1))
     assert isinstance(first.exception(0), tw.WatchStopped)
     assert first.snapshot.state is WatchState.STOPPED
     assert second.stop()
@@ -82,7 +82,7 @@ def test_timeout_ends_the_watch_with_wait_timeout(client: TwynClient) -> None:
     sim = client.create_simulation("engine: timeout")
     watch = client.watch(sim, timeout=10)  # 10 API seconds = 17 ms at 600x
     with pytest.raises(tw.WaitTimeout, match="gave up waiting") as exc:
-        watch.result(5)
+        watch.result(real(5))
     assert isinstance(exc.value, TimeoutError)
     assert watch.snapshot.state is WatchState.TIMED_OUT
 
@@ -118,7 +118,7 @@ def test_transient_faults_are_retried_reported_and_the_watch_still_succeeds(
         # Three 0.5 s read timeouts outlast the default 600 API s (1 real s at 600x).
         watch = client.watch(sim, timeout=6000)
         seen = record(watch)
-        assert watch.result(30).id == sim.id
+        assert watch.result(real(30)).id == sim.id
     finally:
         emu.clear_faults()
     notices = [s.notice for s in seen if s.state is WatchState.RETRYING]
@@ -155,7 +155,7 @@ def test_after_a_429_the_server_sees_nothing_for_retry_after(where: str) -> None
         gap = quiet_for(server, at[0], base, timeout=3)
         # retry_after is the server's 1 real second, never scaled by the 600x client.
         assert gap >= 0.95
-        assert [w.result(20).id for w in [first, *later]] == [s.id for s in sims]
+        assert [w.result(real(20)).id for w in [first, *later]] == [s.id for s in sims]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_terminal_errors_mid_watch_end_it_at_once(
         key_id = client.list_keys()[0].key_id
         client._call("PATCH", f"/keys/{key_id}", body={"is_active": False})
     with pytest.raises(error):
-        watch.result(20)
+        watch.result(real(20, scale=1 / 60))
     assert watch.snapshot.state is WatchState.ERROR
 
 
@@ -185,7 +185,7 @@ def test_unknown_status_is_reported_not_fatal(client: TwynClient, emu: Any) -> N
     emu.force_status(sim.id, "QUEUED", duration=0.2)
     watch = client.watch(sim)
     seen = record(watch)
-    assert watch.result(20).id == sim.id
+    assert watch.result(real(20)).id == sim.id
     assert any(s.notice and "unknown status 'QUEUED'" in s.notice for s in seen)
 
 
@@ -198,7 +198,7 @@ def test_status_going_backwards_is_reported_not_fatal(client: TwynClient, emu: A
     while watch.snapshot.status not in later and time.monotonic() < deadline:
         time.sleep(0.005)
     emu.force_status(sim.id, "PROCESSING_CONFIG", duration=0.2)
-    assert watch.result(20).id == sim.id
+    assert watch.result(real(20)).id == sim.id
     assert any(s.notice and "went back" in s.notice for s in seen)
 
 
@@ -211,7 +211,7 @@ def test_many_watches_on_one_client_are_refreshed_by_list_pages(emu: Any) -> Non
     # watches on a busy 2-core machine can take longer than that to finish.
     watches = [client.watch(s, timeout=3600) for s in sims]
     for w in watches:
-        assert w.result(30)
+        assert w.result(real(30))
     by_route = emu.counters()["requests"]
     lists = by_route.get("GET /v1/simulations", 0)
     singles = by_route.get("GET /v1/simulations/{id}", 0)
@@ -256,7 +256,7 @@ def test_unpaced_traffic_exceeds_the_limit_the_engine_keeps(emu: Any) -> None:
     sims = [client.create_simulation(f"engine: paced {i}") for i in range(3)]
     watches = [client.watch(s, schedule=Fixed(5), timeout=60_000) for s in sims]
     seen = [record(w) for w in watches]
-    assert [w.result(30).id for w in watches] == [s.id for s in sims]
+    assert [w.result(real(30)).id for w in watches] == [s.id for s in sims]
     assert not any(s.state is WatchState.RATE_LIMITED for snaps in seen for s in snaps)
 
 
@@ -330,11 +330,11 @@ def singles_for_three_watches(items: str) -> int:
         server.reset_counters()
         watches = [client.watch(s) for s in [failing, *fine]]
         with pytest.raises(tw.SimulationFailed) as exc:
-            watches[0].result(30)
+            watches[0].result(real(30))
         assert exc.value.error_log  # the failure's log is never lost, whatever the list serves
         assert exc.value.phase == "Analyst"
         for w in watches[1:]:
-            assert w.result(30).analysis.executive_summary
+            assert w.result(real(30)).analysis.executive_summary
         held.stop()
         by_route = server.counters()["requests"]
         assert by_route.get("GET /v1/simulations", 0) > 0

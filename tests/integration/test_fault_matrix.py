@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from tests.integration.probes import quiet_for, requests_total
 from tests.proxy import Proxy
 from twyn_widgets.client import TwynClient
@@ -127,7 +128,7 @@ def test_transient_fault_in_each_phase_recovers_and_is_reported(
     path = f"^/v1/simulations(/{sim.id}(/results)?)?$"
     when_phase(watch, phase, lambda: emu60.inject(kind, count=2, path=path, delay=1.5))
     try:
-        result = widget.wait(30)
+        result = widget.wait(real(30, 1 / SPEED))
     finally:
         emu60.clear_faults()
     assert result.id == sim.id
@@ -171,7 +172,7 @@ def test_429_in_each_phase_waits_out_retry_after_then_succeeds(
     assert paused.wait(30), "the 429 was not reported"
     # Measured at the server: no request of the key (the neighbour's neither) for 1 s.
     assert quiet_for(emu60, at[0], requests_total(emu60), timeout=3) >= 0.95
-    assert widget.wait(30).id == sim.id
+    assert widget.wait(real(30, 1 / SPEED)).id == sim.id
     limited = [s for s in seen if s.state is WatchState.RATE_LIMITED]
     assert limited, "the 429 was not reported"
     assert "rate limited: waiting 1 s" in (limited[0].notice or "")
@@ -200,7 +201,7 @@ def test_server_down_then_back_in_each_phase_recovers(
 
     when_phase(watch, phase, outage)
     try:
-        assert widget.wait(60).id == sim.id
+        assert widget.wait(real(60, 1 / SPEED)).id == sim.id
         assert_nothing_polls(emu60, other)  # with the proxy up: a poll would get through
     finally:
         proxy.down()
@@ -223,7 +224,7 @@ def test_unknown_status_in_each_phase_is_shown_and_polled_on(
     seen: list[WatchSnapshot] = []
     watch.subscribe(seen.append)
     when_phase(watch, phase, lambda: emu60.force_status(sim.id, "QUEUED_FOR_GPU", duration=1.0))
-    assert widget.wait(30).id == sim.id
+    assert widget.wait(real(30, 1 / SPEED)).id == sim.id
     assert any("unknown status 'QUEUED_FOR_GPU'" in (s.notice or "") for s in seen)
     assert_nothing_polls(emu60, other)
 
@@ -239,7 +240,7 @@ def test_status_going_backwards_in_each_phase_is_reported(
     seen: list[WatchSnapshot] = []
     watch.subscribe(seen.append)
     when_phase(watch, phase, lambda: emu60.force_status(sim.id, "PENDING", duration=1.0))
-    assert watch.result(30).id == sim.id
+    assert watch.result(real(30, 1 / SPEED)).id == sim.id
     assert any("went back" in (s.notice or "") for s in seen)
     assert_nothing_polls(emu60, other)
 
@@ -269,7 +270,7 @@ def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
     when_phase(watch, phase, strike)
     expected = tw.NotFound if fault == "404" else tw.AuthenticationError
     with pytest.raises(expected):
-        widget.wait(30)
+        widget.wait(real(30, 1 / SPEED))
     # the very next poll after the fault ended it (the batched list of one is a single GET)
     assert watch.snapshot.polls <= polls_at_fault[0] + 1
     text = finish(widget)

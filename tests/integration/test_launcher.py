@@ -11,6 +11,7 @@ import ipywidgets as W
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets import TwynClient
 from twyn_widgets._connect import set_default_client
 from twyn_widgets.widgets.launcher import REPEAT_GUARD, SimulationLauncher
@@ -74,7 +75,7 @@ def test_run_creates_the_simulation_and_shows_its_watcher_below(tenant: TwynClie
     assert watcher.simulation_id == sim.id
     assert watcher in launcher.children[1].children
     assert launcher.children[0] not in launcher.children[1].children
-    assert watcher.wait(30).id == sim.id
+    assert watcher.wait(real(30)).id == sim.id
     assert launcher.run_button.disabled is False
     assert launcher.message.value == ""
     assert repr(launcher) == "SimulationLauncher(1 simulations created)"
@@ -221,7 +222,7 @@ def test_the_key_is_in_no_widget_state(tenant: TwynClient) -> None:
     launcher, _ = launcher_for(tenant)
     fill(launcher, prompt="launch: state")
     launcher.run_button.click()
-    launcher.watchers[0].wait(30)
+    launcher.watchers[0].wait(real(30))
     widgets = every_widget(launcher)
     assert len(widgets) > 10
     assert all(isinstance(w, W.Widget) for w in widgets)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets.polling._engine import get_engine
 from twyn_widgets.widgets import SimulationWatcher
 
@@ -26,7 +27,7 @@ def test_rerunning_a_cell_joins_the_running_watch(
     assert first.watch is not None
     assert second.watch is not None
     assert get_engine().watching(first_client) == 1
-    assert first.wait(20).id == second.wait(20).id
+    assert first.wait(real(20)).id == second.wait(real(20)).id
 
 
 def test_a_closed_client_is_not_handed_out_again(emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:

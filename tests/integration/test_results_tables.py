@@ -9,6 +9,7 @@ import matplotlib
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets._render import result_html
 from twyn_widgets.models import REPR_LIMIT
 
@@ -22,7 +23,7 @@ def runs(emu: Any) -> list[tuple[tw.SimulationResult, dict[str, Any]]]:
     sims = [client.create_simulation(f"tables: run {i}", title=f"Run {i}") for i in range(2)]
     out = []
     for sim in sims:
-        result = client.watch(sim).result(30)
+        result = client.watch(sim).result(real(30))
         served = client._call("GET", f"/simulations/{sim.id}/results")  # the raw JSON
         out.append((result, served))
     client.close()

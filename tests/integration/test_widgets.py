@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets.polling import WatchState
 from twyn_widgets.widgets import SimulationBoard, SimulationWatcher
 
@@ -35,7 +36,7 @@ def test_watcher_waits_and_exposes_result_and_traits(client: Any) -> None:
     w = SimulationWatcher(sim, client=client)
     seen: list[str] = []
     w.observe(lambda change: seen.append(change["new"]), "status")
-    result = w.wait(20)
+    result = w.wait(real(20))
     assert result.id == sim.id
     assert w.result is result
     deadline = time.monotonic() + 5
@@ -60,7 +61,7 @@ def test_watcher_is_awaitable(client: Any) -> None:
 def test_repr_is_deterministic_text_without_ids_of_widgets(client: Any) -> None:
     sim = client.create_simulation("widget: repr")
     w = SimulationWatcher(sim, client=client)
-    w.wait(20)
+    w.wait(real(20))
     text = repr(w)
     assert text.startswith(f"SimulationWatcher(id={sim.id!r}, status=COMPLETED_ANALYSIS")
     assert "Analyst, 3 of 3" in text
@@ -72,7 +73,7 @@ def test_server_strings_are_escaped_and_the_key_is_in_no_widget_state(
 ) -> None:
     sim = client.create_simulation(f"widget: {HOSTILE}", title=HOSTILE)
     w = SimulationWatcher(sim, client=client)
-    w.wait(20)
+    w.wait(real(20))
     deadline = time.monotonic() + 5
     while w._stage < 3 and time.monotonic() < deadline:  # the end renders over three refreshes
         time.sleep(0.05)
@@ -89,7 +90,7 @@ def test_failed_watcher_raises_and_keeps_a_red_bar(client: Any) -> None:
     sim = client.create_simulation("widget: fail [fail:simulator]")
     w = SimulationWatcher(sim, client=client)
     with pytest.raises(tw.SimulationFailed):
-        w.wait(20)
+        w.wait(real(20))
     deadline = time.monotonic() + 5
     while w._stage < 2 and time.monotonic() < deadline:  # the end renders over two refreshes
         time.sleep(0.05)
@@ -111,7 +112,7 @@ def test_board_gives_results_in_order_and_as_completed(client: Any) -> None:
     sims = [client.create_simulation(f"board: {i}") for i in range(4)]
     board = SimulationBoard(sims[:3], client=client)
     board.add(sims[3])
-    results = board.wait(30)
+    results = board.wait(real(30))
     assert [r.id for r in results] == [s.id for s in sims]  # type: ignore[union-attr]
     assert {r.id for r in board.as_completed()} == {s.id for s in sims}  # type: ignore[union-attr]
     assert board.counts() == {"running": 0, "done": 4, "failed": 0, "other": 0}
@@ -123,8 +124,8 @@ def test_board_failures_raise_or_stand_in_their_row(client: Any) -> None:
     bad = client.create_simulation("board: bad [fail:analyst]")
     board = SimulationBoard([ok, bad], client=client)
     with pytest.raises(tw.SimulationFailed):
-        board.wait(30)
-    out = board.wait(30, return_exceptions=True)
+        board.wait(real(30))
+    out = board.wait(real(30), return_exceptions=True)
     assert isinstance(out[1], tw.SimulationFailed)
 
 
@@ -132,7 +133,7 @@ def test_a_failed_board_row_shows_its_phase_and_error_log(client: Any) -> None:
     ok = client.create_simulation("board: ok")
     bad = client.create_simulation("board: bad [fail:analyst]")
     board = SimulationBoard([ok, bad], client=client)
-    board.wait(30, return_exceptions=True)
+    board.wait(real(30), return_exceptions=True)
     log = client.get_simulation(bad.id).error_log
     assert log
     shown = html.escape(log.replace("\n", " "))[:40]

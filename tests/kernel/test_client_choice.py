@@ -39,7 +39,7 @@ def test_a_client_built_by_hand_serves_the_watcher_and_a_bare_id_in_the_magic(
             SETUP + "sim = client.create_simulation('by hand: watcher')\n"
             "w = tw.SimulationWatcher(sim)\n"
             "display(w)\n"
-            "r = w.wait(60)\n"
+            "r = w.wait(3600)  # API seconds: 60 real s at 60x\n"
             "print('WATCHER', r.id == sim.id)\n",
             timeout=90,
         )
@@ -69,7 +69,7 @@ def test_list_running_from_a_fresh_client_and_a_board_of_them(emu_60: Any) -> No
             "print('RUNNING', sorted(s.id for s in running))\n"
             "board = tw.SimulationBoard.running()\n"
             "display(board)\n"
-            "results = board.wait(60)\n"
+            "results = board.wait(3600)  # API seconds: 60 real s at 60x\n"
             "print('DONE', sorted(r.id for r in results))\n"
             "print('AFTER', client.list_running())\n",
             timeout=90,

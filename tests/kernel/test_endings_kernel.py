@@ -21,11 +21,11 @@ def test_stop_and_timeout_say_what_happened_and_how_to_go_on(emu_60: Any) -> Non
             "w = tw.SimulationWatcher(sim, client=c)\n"
             "display(w)\n"
             "w.stop()\n"
-            "try:\n    w.wait(30)\n"
+            "try:\n    w.wait(1800)\n"
             "except tw.WatchStopped as exc:\n"
             "    print('STOPPED', isinstance(exc, concurrent.futures.CancelledError), '|', exc)\n"
             "slow = c.create_simulation('endings: timeout')\n"
-            "try:\n    c.watch(slow, timeout=30).result(30)\n"
+            "try:\n    c.watch(slow, timeout=30).result(1800)\n"
             "except tw.WaitTimeout as exc:\n    print('TIMEOUT |', exc)\n",
             timeout=90,
         )

@@ -43,7 +43,7 @@ def test_a_frontend_double_click_creates_one_simulation_and_sends_no_key(emu_60:
         click(k, model_id)
         click(k, model_id)
         out = k.execute(
-            "r = L.watchers[0].wait(60)\n"
+            "r = L.watchers[0].wait(3600)  # API seconds: 60 real s at 60x\n"
             "print('CREATED', len(L.simulations),"
             " client.list_simulations(limit=100).total, r.id == L.simulations[0].id)\n",
             timeout=90,

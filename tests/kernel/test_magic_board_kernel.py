@@ -72,7 +72,8 @@ def test_board_of_fifty_sends_at_most_two_messages_a_second(emu_60: Any) -> None
             "display(b)\n"
         )
         assert not errors_of(out), errors_of(out)
-        done = k.execute("r = b.wait(120); print('COUNTS', b.counts())", timeout=150)
+        # b.wait counts API seconds: 7200 are 120 real seconds at 60x.
+        done = k.execute("r = b.wait(7200); print('COUNTS', b.counts())", timeout=150)
         assert "'done': 50" in stdout_of(done), errors_of(done)
         k.drain(2.5)
     names, updates = widget_traffic(k.messages)

@@ -67,7 +67,7 @@ def test_watcher_sends_bar_phase_and_elapsed_updates_at_most_two_a_second(emu_60
             "w\n"
         )
         assert not errors_of(setup), errors_of(setup)
-        done = k.execute("r = w.wait(60); print('DONE', w.snapshot.state, repr(w))", timeout=90)
+        done = k.execute("r = w.wait(3600); print('DONE', w.snapshot.state, repr(w))", timeout=90)
         assert not errors_of(done), errors_of(done)
         assert "DONE succeeded" in stdout_of(done)
         k.drain(3.5)  # the final steps go out one per second
@@ -114,7 +114,7 @@ def test_failed_watcher_shows_the_error_and_keeps_a_red_bar(emu_60: Any) -> None
             "sim = c.create_simulation('kernel test [fail:architect]')\n"
             "w = tw.SimulationWatcher(sim, client=c)\n"
             "display(w)\n"
-            "try:\n    w.wait(60)\n"
+            "try:\n    w.wait(3600)\n"
             "except tw.SimulationFailed as e:\n    print('FAILED', e.phase)\n",
             timeout=90,
         )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from twyn_widgets import errors
-from twyn_widgets.models import Simulation, SimulationResult
+from twyn_widgets.models import RateLimit, Simulation, SimulationResult
 from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext, WatchState
 from twyn_widgets.polling._budget import RateBudget
 from twyn_widgets.polling._core import (
@@ -250,11 +250,61 @@ def test_a_stopped_watch_ends_with_watch_stopped_saying_the_simulation_runs_on()
 def test_a_timeout_names_the_api_seconds_asked_for_and_how_to_resume() -> None:
     m = machine(Fixed(1), scale=1 / 30)
     m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
-    error = m.timed_out(30.0).error
+    error = m.timed_out(30.0, T0 + 1).error
     assert isinstance(error, errors.WaitTimeout)
     assert "after 30 s (timeout=30)" in str(error)
-    assert "still PROCESSING_SIMULATION" in str(error)
+    assert "last seen PROCESSING_SIMULATION 30 s ago" in str(error)  # 1 real s at 30x
     assert "client.watch(" in str(error)
+
+
+def test_a_timeout_says_how_long_ago_the_status_was_seen_in_api_time() -> None:
+    m = machine(Fixed(1), scale=1 / 60)
+    m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0 + 2)
+    text = str(m.timed_out(600.0, T0 + 5).error)
+    assert "; last seen PROCESSING_ANALYSIS 3 min ago." in text  # 3 real s at 60x
+    assert "still" not in text  # a status seen minutes ago is no fact about now
+    assert "rate budget" not in text  # nothing held the polls back
+
+
+def test_a_timeout_before_any_answer_says_what_was_known_and_that_no_poll_answered() -> None:
+    fresh = machine()
+    assert "; no status seen yet." in str(fresh.timed_out(60.0, T0 + 60).error)
+    m = PollState(SID, Fixed(1), initial=sim("PENDING"))
+    m.on_error(errors.ServerError(503, "busy"), T0)
+    text = str(m.timed_out(60.0, T0 + 60).error)
+    assert "; no poll answered yet (it was PENDING when the watch began)." in text
+
+
+@pytest.mark.parametrize("scale", [1.0, 1 / 60])
+def test_a_timeout_says_when_the_keys_rate_budget_held_the_polls_back(scale: float) -> None:
+    m = machine(Fixed(1), scale=scale)
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
+    m.on_held(1500 * scale)  # real seconds the budget put polls off: 25 API minutes
+    m.on_held(900 * scale)
+    m.on_held(-5.0)  # a due time already past is no hold
+    reset = T0 + 1800
+    seen = RateLimit(limit=300, remaining=0, reset=reset)
+    text = str(m.timed_out(3600.0, T0 + 2400 * scale, seen).error)
+    at = datetime.fromtimestamp(reset).strftime("%H:%M")
+    assert (
+        f"; last seen PROCESSING_ANALYSIS 40 min ago; the key's rate budget held polls back "
+        f"40 min in all (0 requests left until {at}). It keeps running"
+    ) in text
+    one_left = RateLimit(limit=300, remaining=1, reset=reset)
+    assert f"(1 request left until {at})" in str(m.timed_out(3600.0, T0, one_left).error)
+    unknown = RateLimit(limit=300, remaining=None, reset=None)
+    assert "held polls back 40 min in all. It keeps" in str(m.timed_out(3600.0, T0, unknown).error)
+    assert "held polls back 40 min in all. It keeps" in str(m.timed_out(3600.0, T0, None).error)
+
+
+def test_holds_shorter_than_the_one_second_floor_are_not_blamed_on_the_budget() -> None:
+    m = machine(Fixed(1), scale=1 / 60)
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
+    m.on_held(0.9 / 60)  # 0.9 API seconds
+    assert "rate budget" not in str(m.timed_out(60.0, T0 + 1).error)
+    m.on_held(0.1 / 60)  # 1 API second in all
+    assert "held polls back 1 s in all" in str(m.timed_out(60.0, T0 + 1).error)
 
 
 def test_429_holds_every_poll_and_results_fetch_of_the_key_for_retry_after() -> None:
@@ -283,7 +333,7 @@ def test_a_running_watch_may_time_out() -> None:
     assert m.may_time_out()
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
     assert m.may_time_out()
-    snap = m.timed_out(10.0)
+    snap = m.timed_out(10.0, T0 + 10)
     assert snap.state is WatchState.TIMED_OUT
     assert isinstance(snap.error, errors.WaitTimeout)
     assert "PROCESSING_ANALYSIS" in str(snap.error)
@@ -581,13 +631,13 @@ def test_failures_are_described_in_a_few_key_free_words(exc: BaseException, name
 
 def test_the_timeout_message_says_how_long_where_it_stood_and_what_to_do() -> None:
     m = machine()
-    assert "after 0 s (timeout=0); it is still unknown" in str(m.timed_out(None).error)
+    assert "after 0 s (timeout=0); no status seen yet" in str(m.timed_out(None, T0).error)
     m.on_simulation(sim("PENDING"), T0)
-    text = str(m.timed_out(12.5).error)
+    text = str(m.timed_out(12.5, T0 + 3).error)
     assert text == (
-        f"gave up waiting for simulation {SID} after 12 s (timeout=12.5); it is still PENDING "
-        f"and keeps running on the server. Wait again with client.watch({SID!r}).result() or "
-        f"tw.SimulationWatcher({SID!r}, client=client)"
+        f"gave up waiting for simulation {SID} after 12 s (timeout=12.5); last seen PENDING "
+        "3 s ago. It keeps running on the server (or has finished since): wait again with "
+        f"client.watch({SID!r}).result() or tw.SimulationWatcher({SID!r}, client=client)"
     )
 
 

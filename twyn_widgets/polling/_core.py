@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from .. import errors
 from .._humanize import duration
-from ..models import Simulation, SimulationResult, Status
+from ..models import RateLimit, Simulation, SimulationResult, Status
 from ._schedules import MIN_INTERVAL, PollContext, Schedule
 from ._snapshot import WatchSnapshot, WatchState
 
@@ -161,6 +161,8 @@ class PollState:
         self._rng = rng or random.Random()
         self._last_status: Status | None = initial.status if initial else None
         self._full: Simulation | None = initial  # the last simulation seen whole
+        self._seen_at: float | None = None  # epoch time of the last status the server sent
+        self._held = 0.0  # real seconds the key's rate budget put this watch's requests off
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -228,6 +230,7 @@ class PollState:
             self._full = simulation
         notice = self._notice(status)
         self._last_status = status
+        self._seen_at = now
         snap = self.snapshot.evolve(
             simulation=simulation,
             state=WatchState.WATCHING,
@@ -364,21 +367,49 @@ class PollState:
         finished = self._last_status is Status.COMPLETED_ANALYSIS
         return not (finished and self.attempt < RESULTS_PATIENCE)
 
-    def timed_out(self, api_timeout: float | None) -> WatchSnapshot:
+    def on_held(self, delay: float) -> None:
+        """The key's rate budget put this watch's next request off by ``delay`` real seconds."""
+        self._held += max(0.0, delay)
+
+    def timed_out(
+        self, api_timeout: float | None, now: float, rate_limit: RateLimit | None = None
+    ) -> WatchSnapshot:
         """The final snapshot of a watch that gave up after ``api_timeout`` API seconds.
 
         The message gives the timeout as the caller asked for it (in the API's time, before
-        any ``time_scale``) and the call that resumes the wait.
+        any ``time_scale``); what is known, not guessed: the status last seen and how long
+        ago (API time); whether the key's rate budget held the polls back (then
+        ``rate_limit``, the last ``X-RateLimit-*`` values, says until when); and the call
+        that resumes the wait.
         """
-        status = self.snapshot.status or "unknown"
         sid = self.simulation_id
-        error = errors.WaitTimeout(
+        parts = [
             f"gave up waiting for simulation {sid} after {duration(api_timeout or 0)} "
-            f"(timeout={api_timeout or 0:g}); it is still {status} and keeps running on the "
-            f"server. Wait again with client.watch({sid!r}).result() or "
+            f"(timeout={api_timeout or 0:g})",
+            self._last_seen(now),
+        ]
+        # Why a floor: the budget spaces polls by fractions of a second in ordinary use;
+        # only a hold longer than the API's one-second floor changed what the watch saw.
+        held = self._held / self.time_scale
+        if held >= MIN_INTERVAL:
+            parts.append(f"the key's rate budget held polls back {duration(held)} in all")
+            parts[-1] += _budget_left(rate_limit)
+        error = errors.WaitTimeout(
+            "; ".join(parts) + ". It keeps running on the server (or has finished since): "
+            f"wait again with client.watch({sid!r}).result() or "
             f"tw.SimulationWatcher({sid!r}, client=client)"
         )
         return self.snapshot.evolve(state=WatchState.TIMED_OUT, error=error)
+
+    def _last_seen(self, now: float) -> str:
+        """What the server last said of the status, and how long ago in API time."""
+        status = self.snapshot.status
+        if status is None:
+            return "no status seen yet"
+        if self._seen_at is None:
+            return f"no poll answered yet (it was {status} when the watch began)"
+        ago = max(0.0, now - self._seen_at) / self.time_scale
+        return f"last seen {status} {duration(ago)} ago"
 
     def stopped(self) -> WatchSnapshot:
         """The final snapshot of a watch its caller stopped (it ends with ``WatchStopped``)."""
@@ -397,3 +428,14 @@ class PollState:
         """No watch is left: end without an outcome of its own."""
         self.ended = True
         self.fetch = Fetch.NOTHING
+
+
+def _budget_left(rate_limit: RateLimit | None) -> str:
+    """`` (0 requests left until 14:05)``: the key's budget as last seen; empty if unknown."""
+    if rate_limit is None or rate_limit.remaining is None or rate_limit.reset is None:
+        return ""
+    # Why local time: it is a time on the user's clock to come back at (the server's own
+    # seconds, never scaled).
+    at = datetime.fromtimestamp(rate_limit.reset).strftime("%H:%M")
+    left = rate_limit.remaining
+    return f" ({left} request{'' if left == 1 else 's'} left until {at})"

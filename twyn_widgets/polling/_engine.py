@@ -211,8 +211,9 @@ class Engine:
         if decision.ended or decision.at is None or entry.state.ended:
             return
         now = time.time()
-        wait = due_time(decision, self.budget(entry.client), now) - now
-        entry.due_seq = self._push(time.monotonic() + max(0.0, wait), entry)
+        due = due_time(decision, self.budget(entry.client), now)
+        entry.state.on_held(due - max(now, decision.at))
+        entry.due_seq = self._push(time.monotonic() + max(0.0, due - now), entry)
 
     def _detach(self, entry: _Entry, handle: Watch) -> None:
         entry.handles.remove(handle)
@@ -265,7 +266,8 @@ class Engine:
         if not entry.state.may_time_out():
             self._push(time.monotonic() + DEADLINE_RECHECK, handle)
             return
-        ended.append((handle, entry.state.timed_out(handle.api_timeout)))
+        final = entry.state.timed_out(handle.api_timeout, time.time(), handle.client.rate_limit)
+        ended.append((handle, final))
         self._detach(entry, handle)
 
     def _plan(self, due: list[_Entry]) -> list[Callable[[], None]]:
@@ -294,6 +296,7 @@ class Engine:
                 if not budget.take(wall, urgent=urgent):
                     at = budget.earliest(wall, urgent=urgent)
                     for entry in entries:
+                        entry.state.on_held(at - wall)
                         entry.due_seq = self._push(time.monotonic() + (at - wall), entry)
                     continue
                 for entry in entries:
