@@ -21,7 +21,7 @@ def shell(emu: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
     ip.run_line_magic("load_ext", "twyn_widgets")
     ip.user_ns["client"] = client  # the notebook's one client: bare ids are watched with it
     yield ip
-    for name in ("res", "client", "c", "other"):
+    for name in ("res", "client", "c", "other", "sim", "fresh"):
         ip.user_ns.pop(name, None)
     tw.set_default_client(None)
 
@@ -91,9 +91,63 @@ def test_cell_magic_without_a_last_expression_is_a_usage_error(shell: Interactiv
 
 def test_hostile_id_is_refused_before_any_request(shell: InteractiveShell, emu: Any) -> None:
     before = emu.counters()["requests_total"]
-    with pytest.raises(tw.InvalidIdError):
+    with pytest.raises(UsageError, match=r"simulation id '\.\./keys' is not a valid id"):
         shell.run_line_magic("twyn_wait", "../keys")
     assert emu.counters()["requests_total"] == before
+
+
+def test_a_comment_on_the_magics_line_is_a_comment(shell: InteractiveShell, client: Any) -> None:
+    shell.user_ns["sim"] = client.create_simulation("magic: pasted with its comment")
+    # As the README writes it: IPython expands $sim.id, then hands the magic the whole rest
+    # of the line, comment included.
+    done = shell.run_cell(
+        "res = %twyn_wait $sim.id --quiet   # shows the watcher, blocks, returns the result"
+    )
+    done.raise_error()
+    assert shell.user_ns["res"].id == shell.user_ns["sim"].id
+    # Quoted, a # is no comment: it is part of an (invalid) id, refused as such.
+    with pytest.raises(UsageError, match="simulation id 'a#b' is not a valid id"):
+        shell.run_line_magic("twyn_wait", "'a#b'  # the comment")
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("abc --timeout -5", r"--timeout must be a number of API seconds > 0 \(got -5\)"),
+        ("abc --timeout 0", r"--timeout must be a number of API seconds > 0 \(got 0\)"),
+        ("abc --timeout nan", r"--timeout must be a number of API seconds > 0 \(got nan\)"),
+        ("abc --timeout inf", r"--timeout must be a number of API seconds > 0 \(got inf\)"),
+        ("abc --interval 0.5", r"--interval must be at least 1 API second.*\(got 0.5\)"),
+        ("abc --schedule fixed --interval 0", r"--interval must be at least 1 API second"),
+        ("abc -o 1x", r"-o/--out must name a variable \(got '1x'\)"),
+        ("abc -o class", r"-o/--out must name a variable \(got 'class'\)"),
+        ("abc 'x y' a/b", r"simulation id 'x y' is not a valid id.*; simulation id 'a/b' is not"),
+        ("abc 'unclosed", r"No closing quotation"),
+    ],
+)
+def test_every_bad_value_is_one_usage_error_line_before_anything_starts(
+    shell: InteractiveShell, emu: Any, line: str, says: str
+) -> None:
+    from twyn_widgets.polling._engine import get_engine
+
+    before = emu.counters()["requests_total"]
+    with pytest.raises(UsageError, match=says) as exc:
+        shell.run_line_magic("twyn_wait", line)
+    assert "\n" not in str(exc.value)
+    assert emu.counters()["requests_total"] == before
+    assert get_engine().active == 0
+
+
+def test_the_help_names_the_unit_and_says_what_an_api_second_is(shell: InteractiveShell) -> None:
+    from twyn_widgets.magics import TwynMagics
+
+    text = " ".join(TwynMagics.twyn_wait.__doc__.split())
+    assert "--timeout API_SECONDS" in text
+    assert "--interval API_SECONDS" in text
+    assert "an API second is a second on the API's clock: a real second against the real API" in (
+        text
+    )
+    assert "1/N of a real second" in text
 
 
 def test_no_raise_returns_a_timeout_instead_of_raising_it(

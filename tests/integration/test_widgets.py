@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import html
 import json
 import re
@@ -157,3 +158,28 @@ def test_board_is_awaitable_and_stop_all_stops_every_row(client: Any) -> None:
     board2 = SimulationBoard(slow, client=client, timeout=10_000)
     board2.stop()
     assert all(isinstance(w.exception(0), tw.WatchStopped) for w in board2.watches)
+
+
+@pytest.mark.parametrize("how", ["watcher", "watch", "board", "as_completed"])
+def test_a_wait_timeout_counts_api_seconds_like_every_other_timeout(emu: Any, how: str) -> None:
+    # A client running 60x faster: 60 API seconds are one real second, for the wait as for
+    # the watch's own timeout (600 API s, 10 real s here) and the simulation.
+    client = emu.client(time_scale=1 / 60)
+    sim = client.create_simulation(f"widget: wait timeout in API seconds ({how})")
+    emu.force_status(sim.id, "PROCESSING_SIMULATION", duration=30)  # it runs past every wait
+    waits = {
+        "watcher": lambda: SimulationWatcher(sim, client=client).wait(timeout=60),
+        "watch": lambda: client.watch(sim).result(timeout=60),
+        "board": lambda: SimulationBoard([sim], client=client).wait(timeout=60),
+        "as_completed": lambda: list(SimulationBoard([sim], client=client).as_completed(60)),
+    }
+    started = time.monotonic()
+    try:
+        with pytest.raises(concurrent.futures.TimeoutError, match="after 60 API seconds") as exc:
+            waits[how]()
+        took = time.monotonic() - started
+    finally:
+        emu.clear_faults()
+        client.close()
+    assert not isinstance(exc.value, tw.WaitTimeout)  # the wait gave up, not the watch
+    assert 0.9 <= took < 3.0, f"waited {took:.2f} real s for 60 API s at 60x"
