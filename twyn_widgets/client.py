@@ -51,10 +51,13 @@ class TwynClient:
         in clear).
     timeout
         ``(connect, read)`` seconds per request, or one number for both. The docs ask for 30 s.
+        Network time: real seconds, never scaled (the one timeout that is not in API seconds).
     time_scale
         Multiplies every duration the client assumes (phase lengths, poll intervals, the
-        1 s floor, wait timeouts), so a client of an emulator running 60x faster uses
-        ``1/60`` and behaves the same, 60x faster. What the server says about time
+        1 s floor, every wait's timeout), so a client of an emulator running 60x faster uses
+        ``1/60`` and behaves the same, 60x faster: those durations are in *API seconds*, a
+        second on the API's clock (a real second against the real API; 1/N of a real second
+        against an emulator running N times faster). What the server says about time
         (``retry_after``, ``X-RateLimit-Reset``) is never scaled. Defaults to
         ``TWYN_TIME_SCALE`` or 1.
     allow_insecure
@@ -527,8 +530,8 @@ class TwynClient:
         schedule
             When to poll; defaults to :class:`~twyn_widgets.polling.PhaseAware`.
         timeout
-            Give up after this long (in this client's time: scaled by ``time_scale``);
-            defaults to the docs' 600 s.
+            Give up after this long, in API seconds (scaled by ``time_scale``, as the wait of
+            ``result(timeout)`` is); defaults to the docs' 600 s.
         """
         __tracebackhide__ = True
         # Why a late import: the polling layer sits above the client; the client only offers

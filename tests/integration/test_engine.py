@@ -221,6 +221,23 @@ def test_many_watches_on_one_client_are_refreshed_by_list_pages(emu: Any) -> Non
     assert singles <= 2 * len(sims)
 
 
+def test_a_timeout_while_the_keys_budget_is_spent_says_so_and_until_when(emu: Any) -> None:
+    _, key = emu.new_tenant("spent budget")
+    emu.set_rate_limit(key, 3, window=60.0)  # 3 requests a real minute
+    client = TwynClient(key, emu.base_url, time_scale=1 / SPEED)
+    sim = client.create_simulation("engine: spent budget")  # 1
+    emu.force_status(sim.id, "PROCESSING_ANALYSIS", duration=30)
+    client.get_simulation(sim)  # 2: the watch's first poll takes the last one
+    watch = client.watch(sim, timeout=real(1.5))
+    with pytest.raises(tw.WaitTimeout) as exc:
+        watch.result(real(20))
+    emu.clear_faults()
+    text = str(exc.value)
+    assert "; last seen PROCESSING_ANALYSIS " in text
+    assert "; the key's rate budget held polls back " in text
+    assert " in all (0 requests left until " in text
+
+
 LIMIT, WINDOW = 40, 4.0
 """A key's budget for the rate-limit tests: 40 requests per 4 real seconds."""
 

@@ -298,6 +298,14 @@ def test_a_timeout_says_when_the_keys_rate_budget_held_the_polls_back(scale: flo
     assert "held polls back 40 min in all. It keeps" in str(m.timed_out(3600.0, T0, None).error)
 
 
+def test_a_429_wait_counts_as_the_budget_holding_the_polls_back() -> None:
+    m = machine(Fixed(1), scale=1 / 60)
+    m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
+    m.on_error(errors.RateLimited(429, "slow down", retry_after=2), T0 + 1)  # real seconds
+    text = str(m.timed_out(600.0, T0 + 3).error)
+    assert "the key's rate budget held polls back 2 min in all" in text  # 2 real s at 60x
+
+
 def test_holds_shorter_than_the_one_second_floor_are_not_blamed_on_the_budget() -> None:
     m = machine(Fixed(1), scale=1 / 60)
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)

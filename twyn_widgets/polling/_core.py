@@ -330,6 +330,7 @@ class PollState:
             return self._decide(now + self._scaled(MIN_INTERVAL * min(self.attempt, 5)))
         if isinstance(exc, errors.RateLimited):
             wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+            self._held += wait  # the key's budget, spent: it holds this poll back
             self.snapshot = self.snapshot.evolve(
                 state=WatchState.RATE_LIMITED,
                 notice=f"rate limited: waiting {duration(wait)} before the next poll",
