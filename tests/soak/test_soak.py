@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from tests.proxy import Proxy
 from twyn_widgets.polling import WatchSnapshot, WatchState
 from twyn_widgets.polling._engine import POOL_SIZE, get_engine
@@ -95,7 +96,7 @@ def test_thousand_simulations_through_an_outage(
             f"after recovery, {peak_threads} polling threads at most"
         )
     for sim, watch in watches:
-        result = watch.result(120)
+        result = watch.result(real(120, 1 / SPEED))
         assert result.id == sim.id
         assert result.analysis.executive_summary
     assert peak_threads <= 1 + POOL_SIZE
