@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets.emulator import content
 from twyn_widgets.emulator.analysis import generate_analysis
 from twyn_widgets.emulator.metrics import generate_metrics
@@ -128,7 +129,7 @@ def test_the_analysis_talks_about_the_metric_the_prompt_names(
 
 
 def test_the_readme_prompt_gives_customers_churn_over_http(client: Any) -> None:
-    result = client.watch(client.create_simulation(README_PROMPT)).result(30)
+    result = client.watch(client.create_simulation(README_PROMPT)).result(real(30))
     frame = result.to_frame()
     churn = frame[(frame.metric == "churn") & (frame.group == "customers")]
     assert len(churn) == result.config["number_of_steps"] + 1
@@ -139,7 +140,7 @@ def test_the_readme_prompt_gives_customers_churn_over_http(client: Any) -> None:
 
 def test_a_price_sweep_compares_and_plots_customers_churn(client: Any) -> None:
     sims = [client.create_simulation(prompt) for prompt in SWEEP]
-    results = [client.watch(sim).result(30) for sim in sims]
+    results = [client.watch(sim).result(real(30)) for sim in sims]
 
     for result in results:
         df = result.to_frame()

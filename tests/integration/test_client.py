@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import twyn_widgets as tw
+from tests.conftest import real
 from twyn_widgets import Status
 from twyn_widgets.client import TwynClient
 
@@ -307,9 +308,9 @@ def _error_paths(emu: Any, c: TwynClient) -> list[BaseException]:
     attempt(lambda: c.get_results(running))  # 409
     attempt(lambda: c.create_simulation_with_config("x", {}))  # 422
     attempt(lambda: c.get_simulation("../keys"))  # refused id
-    attempt(lambda: c.watch(running, timeout=1).result(5))  # WaitTimeout
+    attempt(lambda: c.watch(running, timeout=1).result(real(5)))  # WaitTimeout
     failing = c.create_simulation("key walk [fail:architect]")
-    attempt(lambda: c.watch(failing).result(10))  # SimulationFailed
+    attempt(lambda: c.watch(failing).result(real(10)))  # SimulationFailed
     attempt(lambda: TwynClient(emu.api_key, "http://example.com/v1"))  # insecure URL
     attempt(lambda: TwynClient(emu.api_key[:12] + "\x07" + emu.api_key[12:], emu.base_url))
     return found
