@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ._engine import Engine
     from ._protocol import PollingClient
 
-__all__ = ["API_SECOND", "Watch", "interrupted", "wait_all"]
+__all__ = ["API_SECOND", "Watch", "interrupted", "real_timeout", "still_watched", "wait_all"]
 
 API_SECOND = (
     "a second on the API's clock: a real second against the real API; against an emulator "
@@ -187,10 +187,7 @@ class Watch(concurrent.futures.Future[SimulationResult]):
             # the caller's own line is where the error belongs.
             raise exc.with_traceback(None) from exc.__cause__
         except concurrent.futures.TimeoutError:
-            raise concurrent.futures.TimeoutError(
-                f"simulation {self.simulation_id} is still being watched after {api:g} API "
-                "seconds; the watch goes on: call result() again, or stop() it"
-            ) from None
+            raise still_watched([self], timeout) from None
 
     def wait(self, timeout: float | timedelta | None = None) -> SimulationResult:
         """Block until the result (same as ``result(timeout)``; ``timeout`` in API seconds)."""
@@ -217,6 +214,22 @@ def interrupted(watches: Sequence[Watch]) -> WatchInterrupted:
     for watch in watches:
         watch.stop()
     return WatchInterrupted([w.simulation_id for w in watches])
+
+
+def still_watched(
+    watches: Sequence[Watch], timeout: float | timedelta | None
+) -> concurrent.futures.TimeoutError:
+    """The error of a wait whose own ``timeout`` passed first: watching goes on."""
+    api = timeout.total_seconds() if isinstance(timeout, timedelta) else (timeout or 0.0)
+    what = (
+        f"simulation {watches[0].simulation_id} is"
+        if len(watches) == 1
+        else f"{len(watches)} simulations are"
+    )
+    return concurrent.futures.TimeoutError(
+        f"{what} still being watched after {api:g} API seconds; watching goes on: wait "
+        "again, or stop() it"
+    )
 
 
 def real_timeout(watches: Sequence[Watch], timeout: float | timedelta | None) -> float | None:

@@ -20,7 +20,7 @@ from .._ipython import in_kernel
 from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from ..polling._watch import interrupted, real_timeout, wait_all
+from ..polling._watch import interrupted, real_timeout, still_watched, wait_all
 from .live import LiveBox
 from .watcher import SimulationWatcher
 
@@ -184,7 +184,7 @@ class SimulationBoard(LiveBox):
             limit = 0  # the face has waited already
         pending = wait_all(watches, limit)
         if pending:
-            raise _still_watched(len(pending), timeout)
+            raise still_watched([w for w in watches if w in pending], timeout)
         self._settle()
         return [_outcome(w, return_exceptions) for w in watches]
 
@@ -205,7 +205,7 @@ class SimulationBoard(LiveBox):
             except KeyboardInterrupt:
                 raise interrupted(watches) from None
             except concurrent.futures.TimeoutError:
-                raise _still_watched(len(watches) - count + 1, timeout) from None
+                raise still_watched([w for w in watches if not w.done()], timeout) from None
             if count == len(watches):
                 self._settle()
             yield _outcome(watch, return_exceptions)  # type: ignore[arg-type]
@@ -299,16 +299,6 @@ class SimulationBoard(LiveBox):
             f"SimulationBoard({len(self.watches)} simulations: {c['running']} running, "
             f"{c['done']} done, {c['failed']} failed)"
         )
-
-
-def _still_watched(
-    count: int, timeout: float | timedelta | None
-) -> concurrent.futures.TimeoutError:
-    waited = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    return concurrent.futures.TimeoutError(
-        f"{count} simulations still being watched after {waited or 0:g} API seconds; the watches "
-        "go on: wait again, or stop() them"
-    )
 
 
 def _outcome(watch: Watch, return_exceptions: bool) -> SimulationResult | BaseException:

@@ -19,7 +19,7 @@ from ..client import SimulationRef, TwynClient, simulation_id
 from ..errors import ProtocolError, WatchInterrupted
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
-from ..polling._watch import interrupted, real_timeout
+from ..polling._watch import interrupted, real_timeout, still_watched
 from .live import LiveBox
 from .text import watcher_repr
 
@@ -225,6 +225,8 @@ class SimulationWatcher(LiveBox):
             except KeyboardInterrupt:
                 raise interrupted([watch]) from None
             self._sync_final()
+            if not watch.done():
+                raise still_watched([watch], timeout)
             return watch.result(0)
         try:
             result = watch.result(timeout)
