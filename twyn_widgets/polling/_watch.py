@@ -221,14 +221,11 @@ def still_watched(
 ) -> concurrent.futures.TimeoutError:
     """The error of a wait whose own ``timeout`` passed first: watching goes on."""
     api = timeout.total_seconds() if isinstance(timeout, timedelta) else (timeout or 0.0)
-    what = (
-        f"simulation {watches[0].simulation_id} is"
-        if len(watches) == 1
-        else f"{len(watches)} simulations are"
-    )
+    one = len(watches) == 1
+    what = f"simulation {watches[0].simulation_id} is" if one else f"{len(watches)} simulations are"
     return concurrent.futures.TimeoutError(
         f"{what} still being watched after {api:g} API seconds; watching goes on: wait "
-        "again, or stop() it"
+        f"again, or stop() {'it' if one else 'them'}"
     )
 
 
