@@ -1,0 +1,141 @@
+"""The compact model the browser draws: small, stable between polls, anchored on the estimate."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from twyn_widgets._estimate import estimate
+from twyn_widgets.models import Simulation
+from twyn_widgets.polling import WatchSnapshot, WatchState
+from twyn_widgets.widgets._viewstate import LOG_LIMIT, sim_state
+
+T0 = datetime(2025, 11, 24, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def sim(*states: tuple[str, float], **extra: object) -> Simulation:
+    return Simulation.from_json({
+        "id": "s1",
+        "title": "Price rise",
+        "status": states[-1][0],
+        "lifecycle": {"states": [
+            {"name": n, "at": (T0 + timedelta(seconds=s)).isoformat()} for n, s in states]},
+        **extra,
+    })  # fmt: skip
+
+
+SIMULATING = sim(
+    ("PENDING", 0), ("PROCESSING_CONFIG", 1), ("COMPLETED_CONFIG", 90),
+    ("PROCESSING_SIMULATION", 91),
+)  # fmt: skip
+
+
+def snap(simulation: Simulation, state: WatchState = WatchState.WATCHING, **kw: object) -> WatchSnapshot:
+    return WatchSnapshot("s1", state=state, simulation=simulation, **kw)  # type: ignore[arg-type]
+
+
+def lerp(anchors: list[list[float | None]], t: float) -> float:
+    """Linear interpolation, as the browser does it (held outside the anchors)."""
+    if t <= anchors[0][0]:  # type: ignore[operator]
+        return anchors[0][1]  # type: ignore[return-value]
+    for (t0, p0, _), (t1, p1, _) in zip(anchors, anchors[1:], strict=False):
+        if t <= t1:  # type: ignore[operator]
+            return p0 + (p1 - p0) * (t - t0) / (t1 - t0)  # type: ignore[operator,no-any-return]
+    return anchors[-1][1]  # type: ignore[return-value]
+
+
+def test_two_polls_of_the_same_status_give_the_same_model() -> None:
+    first = sim_state(snap(SIMULATING, polls=3), T0 + timedelta(seconds=100))
+    later = sim_state(snap(SIMULATING, polls=9), T0 + timedelta(seconds=170))
+    assert first == later  # nothing to send: the browser ticks on its own
+
+
+def test_a_new_status_a_notice_or_the_end_changes_the_model() -> None:
+    base = sim_state(snap(SIMULATING), T0 + timedelta(seconds=100))
+    done = SIMULATING.raw | {"status": "COMPLETED_SIMULATION"}
+    assert sim_state(snap(SIMULATING, notice="retry 2 in 4 s"), T0) != base
+    assert sim_state(snap(Simulation.from_json(done)), T0) != base
+    assert sim_state(snap(SIMULATING, state=WatchState.STOPPED), T0) != base
+
+
+def test_the_browser_interpolation_follows_the_python_estimate() -> None:
+    model = sim_state(snap(SIMULATING), T0 + timedelta(seconds=100))
+    anchors = model["anchors"]
+    assert len(anchors) >= 3
+    # At each anchor the model holds the estimate itself (no second copy of the rule).
+    for t, progress, eta in anchors:
+        est = estimate(SIMULATING, datetime.fromtimestamp(t, timezone.utc))
+        assert progress == pytest.approx(est.progress, abs=1e-4)
+        assert eta == pytest.approx(est.eta)
+    # Between them, a straight line stays within a percent of it, over and past the phase.
+    for second in range(91, 91 + 1200, 7):
+        moment = T0 + timedelta(seconds=second)
+        truth = estimate(SIMULATING, moment).progress
+        assert lerp(anchors, moment.timestamp()) == pytest.approx(truth, abs=0.01), second
+
+
+def test_between_phases_one_point_holds_and_it_is_pinned_to_the_server_clock() -> None:
+    between = sim(("PENDING", 0), ("PROCESSING_CONFIG", 1), ("COMPLETED_CONFIG", 90))
+    a = sim_state(snap(between), T0 + timedelta(seconds=91))
+    b = sim_state(snap(between), T0 + timedelta(seconds=95))
+    assert a["anchors"] == b["anchors"]
+    assert len(a["anchors"]) == 1
+    assert a["anchors"][0][0] == (T0 + timedelta(seconds=90)).timestamp()
+
+
+def test_the_bar_never_steps_back_below_what_was_shown() -> None:
+    model = sim_state(snap(SIMULATING), T0, floor=0.6)
+    assert all(p >= 0.6 for _, p, _ in model["anchors"])
+
+
+def test_elapsed_counts_from_the_server_start_and_stops_at_the_end() -> None:
+    running = sim_state(snap(SIMULATING), T0 + timedelta(seconds=100), started=12345.0)
+    assert running["started"] == T0.timestamp()
+    assert running["finished"] is None
+    assert running["ended"] is False
+    done = sim(("PENDING", 0), ("COMPLETED_ANALYSIS", 345))
+    model = sim_state(snap(done, WatchState.SUCCEEDED), T0 + timedelta(seconds=999))
+    assert model["finished"] - model["started"] == 345
+    assert model["anchors"] == [[pytest.approx((T0 + timedelta(seconds=345)).timestamp()), 1.0, None]]
+    assert model["ended"] is True
+    assert model["word"] == "done"
+
+
+def test_without_timestamps_elapsed_counts_from_the_widget() -> None:
+    model = sim_state(WatchSnapshot("s1"), T0, started=12345.0)
+    assert model["started"] == 12345.0
+    assert model["status"] == ""
+    assert model["title"] == "s1"
+
+
+def test_a_stopped_watch_holds_its_clock_where_it_stopped() -> None:
+    moment = T0 + timedelta(seconds=150)
+    model = sim_state(snap(SIMULATING, WatchState.STOPPED), moment)
+    assert model["finished"] == moment.timestamp()
+    assert model["anchors"][0][0] == moment.timestamp()
+
+
+def test_a_failure_gives_the_first_line_of_its_log_and_the_log_cut() -> None:
+    log = "\n  Simulator failed: out of memory\n" + "x" * (LOG_LIMIT * 2)
+    failed = sim(("PENDING", 0), ("PROCESSING_SIMULATION", 5), ("FAILED", 9), error_log=log)
+    model = sim_state(snap(failed, WatchState.FAILED), T0)
+    assert model["detail"] == "Simulator failed: out of memory"
+    assert len(model["log"]) == LOG_LIMIT
+    assert model["phase"] == "Simulator, 2 of 3"
+    assert sim_state(snap(SIMULATING), T0)["detail"] == ""
+
+
+def test_a_timeout_gives_its_message_as_the_detail() -> None:
+    error = TimeoutError("gave up after 600 API seconds\nmore")
+    model = sim_state(snap(SIMULATING, WatchState.TIMED_OUT, error=error), T0)
+    assert model["detail"] == "gave up after 600 API seconds"
+    assert model["word"] == "timed out"
+
+
+def test_the_model_is_small_plain_json() -> None:
+    model = sim_state(snap(SIMULATING, notice="retrying"), T0 + timedelta(seconds=100))
+    text = json.dumps(model)
+    assert json.loads(text) == model
+    assert len(text) < 700
