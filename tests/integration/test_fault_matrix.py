@@ -75,11 +75,13 @@ def when_phase(watch: tw.Watch, phase: str, action: Callable[[], None]) -> None:
 
 
 def finish(widget: SimulationWatcher) -> str:
-    """Let the widget render its end; return its visible text (line and result view)."""
+    """Let the widget send its end; return what it shows: the browser's words and the static
+    outcome a notebook keeps."""
     deadline = time.monotonic() + 5
-    while widget._stage < 2 and time.monotonic() < deadline:
+    while not widget.view_state.get("ended") and time.monotonic() < deadline:
         time.sleep(0.05)
-    return str(widget._line.value) + str(widget._result_view.value)
+    view = widget.view_state
+    return f"{view['word']} {view['detail']} {widget._repr_mimebundle_()['text/html']}"
 
 
 POLL_INTERVAL = 60 / SPEED
@@ -275,5 +277,5 @@ def test_terminal_fault_in_each_phase_ends_the_watch_within_one_poll(
     assert watch.snapshot.polls <= polls_at_fault[0] + 1
     text = finish(widget)
     assert f"HTTP {fault}" in text
-    assert widget._bar.bar_style == "danger"
+    assert widget.view_state["accent"].startswith("var(--jp-error-color1")  # a red bar
     assert_nothing_polls(emu60, other)

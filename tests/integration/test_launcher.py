@@ -73,8 +73,9 @@ def test_run_creates_the_simulation_and_shows_its_watcher_below(tenant: TwynClie
     watcher = launcher.watchers[0]
     assert isinstance(watcher, tw.SimulationWatcher)
     assert watcher.simulation_id == sim.id
-    assert watcher in launcher.children[1].children
-    assert launcher.children[0] not in launcher.children[1].children
+    form, runs = launcher.widget.children
+    assert watcher.widget in runs.children  # shown below the form
+    assert form not in runs.children
     assert watcher.wait(real(30)).id == sim.id
     assert launcher.run_button.disabled is False
     assert launcher.message.value == ""
@@ -223,7 +224,7 @@ def test_the_key_is_in_no_widget_state(tenant: TwynClient) -> None:
     fill(launcher, prompt="launch: state")
     launcher.run_button.click()
     launcher.watchers[0].wait(real(30))
-    widgets = every_widget(launcher)
+    widgets = every_widget(launcher.widget)
     assert len(widgets) > 10
     assert all(isinstance(w, W.Widget) for w in widgets)
     state = json.dumps([w.get_state() for w in widgets], default=str)

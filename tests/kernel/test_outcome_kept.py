@@ -34,13 +34,14 @@ def _idle_index(messages: list[dict[str, Any]], msg_id: str) -> int:
     raise AssertionError("the cell never went idle")
 
 
-def _bar_styles(messages: list[dict[str, Any]]) -> list[str]:
+def _states_sent(messages: list[dict[str, Any]]) -> list[str]:
+    """The watch states the kernel sent to the live view, in order."""
     return [
-        m["content"]["data"]["state"]["bar_style"]
+        m["content"]["data"]["state"]["sim"]["state"]
         for m in messages
         if m["msg_type"] == "comm_msg"
         and m["content"]["data"].get("method") == "update"
-        and "bar_style" in m["content"]["data"].get("state", {})
+        and "sim" in m["content"]["data"].get("state", {})
     ]
 
 
@@ -65,7 +66,7 @@ def test_wait_returns_only_after_the_end_is_sent_and_the_outcome_replaces_the_vi
         waited = k.collect(msg_id, timeout=60)
         assert not errors_of(waited)
         before_return = k.messages[: _idle_index(k.messages, msg_id)]
-        assert _bar_styles(before_return)[-1:] == ["success"]
+        assert _states_sent(before_return)[-1:] == ["succeeded"]
         # The static outcome goes out from the waiting cell itself (what nbclient records).
         updates = [m for m in waited if m["msg_type"] == "update_display_data"]
         assert updates, "no update_display_data from the waiting cell"
@@ -136,6 +137,13 @@ def test_a_watcher_shown_twice_and_waited_on_in_another_cell_keeps_both_outcomes
         assert len(data) == 1, f"cell {index}: {data}"
         assert VIEW not in data[0], f"cell {index} still holds the live view"
         assert "COMPLETED_ANALYSIS" in data[0]["text/html"], f"cell {index}"
+    # No output uses the live view any more, so the file keeps no heavy widget state: the
+    # view's module (every anywidget model carries its ES module) was emptied at the end.
+    states = saved.metadata.get("widgets", {})
+    states = states.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert len(states) <= 2, list(states)  # the view and its layout (nbclient keeps all)
+    assert all(not s["state"].get("_esm") for s in states.values())
+    assert len(json.dumps(states)) < 3000
 
 
 def test_a_board_waited_on_in_another_cell_keeps_its_outcome(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -32,7 +33,9 @@ SIMULATING = sim(
 )  # fmt: skip
 
 
-def snap(simulation: Simulation, state: WatchState = WatchState.WATCHING, **kw: object) -> WatchSnapshot:
+def snap(
+    simulation: Simulation, state: WatchState = WatchState.WATCHING, **kw: object
+) -> WatchSnapshot:
     return WatchSnapshot("s1", state=state, simulation=simulation, **kw)  # type: ignore[arg-type]
 
 
@@ -40,7 +43,7 @@ def lerp(anchors: list[list[float | None]], t: float) -> float:
     """Linear interpolation, as the browser does it (held outside the anchors)."""
     if t <= anchors[0][0]:  # type: ignore[operator]
         return anchors[0][1]  # type: ignore[return-value]
-    for (t0, p0, _), (t1, p1, _) in zip(anchors, anchors[1:], strict=False):
+    for (t0, p0, _), (t1, p1, _) in itertools.pairwise(anchors):
         if t <= t1:  # type: ignore[operator]
             return p0 + (p1 - p0) * (t - t0) / (t1 - t0)  # type: ignore[operator,no-any-return]
     return anchors[-1][1]  # type: ignore[return-value]
@@ -98,7 +101,8 @@ def test_elapsed_counts_from_the_server_start_and_stops_at_the_end() -> None:
     done = sim(("PENDING", 0), ("COMPLETED_ANALYSIS", 345))
     model = sim_state(snap(done, WatchState.SUCCEEDED), T0 + timedelta(seconds=999))
     assert model["finished"] - model["started"] == 345
-    assert model["anchors"] == [[pytest.approx((T0 + timedelta(seconds=345)).timestamp()), 1.0, None]]
+    end = (T0 + timedelta(seconds=345)).timestamp()
+    assert model["anchors"] == [[pytest.approx(end), 1.0, None]]
     assert model["ended"] is True
     assert model["word"] == "done"
 

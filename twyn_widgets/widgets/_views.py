@@ -22,7 +22,7 @@ ESM = Path(__file__).with_name("static") / "twyn.js"
 """The one ES module that draws both views."""
 
 
-class _View(anywidget.AnyWidget):  # type: ignore[misc]
+class _View(anywidget.AnyWidget):
     """What both views share: the module, the bell's state and the Stop button's message."""
 
     _esm = ESM
@@ -57,7 +57,7 @@ def _rows_json(_value: Any, view: BoardView) -> list[dict[str, Any]]:
 class BoardView(_View):
     """Many simulations: the table's rows, sent one changed row at a time."""
 
-    rows = traitlets.List().tag(sync=True, to_json=_rows_json)
+    rows: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True, to_json=_rows_json)
 
     def __init__(
         self, on_stop: Callable[[], None], rows: Sequence[dict[str, Any]], notify: bool

@@ -20,7 +20,7 @@ from typing import Any
 from .._render import phase_text, state_style, title_of
 from ..polling import WatchSnapshot, WatchState
 
-__all__ = ["LOG_LIMIT", "sim_state"]
+__all__ = ["LOG_LIMIT", "ModelTracker", "sim_state"]
 
 LOG_LIMIT = 4000
 """Characters of an ``error_log`` the live view keeps (the static outcome holds it all)."""
@@ -47,7 +47,7 @@ def _anchors(snapshot: WatchSnapshot, now: datetime, floor: float) -> list[list[
 
     started = None if sim is None or phase is None else sim.entered(phase.processing_status)
     running = sim is not None and phase is not None and sim.status == phase.processing_status
-    if snapshot.done or not running or started is None:
+    if snapshot.done or not running or started is None or phase is None:
         # Nothing moves until the next status: one point holds. Pinned to when the status
         # began where the server says, so a poll that sees the same status changes nothing.
         # A watch stopped or timed out mid-phase holds where it stood when it ended.
@@ -131,3 +131,46 @@ def sim_state(
         "finished": finished,
         "anchors": _anchors(snapshot, now, floor),
     }
+
+
+class ModelTracker:
+    """One watch's side of the live view: the bar's floor, and the model last sent.
+
+    Why a floor fixed per status: the bar must not step back when a new status comes (a FAILED
+    estimate is taken at the failure time), yet two polls of one status must give the same
+    model, so the floor moves only when the status or the watch state does.
+
+    Parameters
+    ----------
+    started
+        Epoch seconds to count elapsed time from when the server gives no timestamps.
+    """
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.shown = 0.0
+        self.sent: dict[str, Any] | None = None
+        self._key: tuple[str, str] | None = None
+        self._floor = 0.0
+
+    def progress(self, snapshot: WatchSnapshot, now: datetime) -> float:
+        """The progress to show now: the estimate, never below what was shown."""
+        est = 1.0 if snapshot.state is WatchState.SUCCEEDED else snapshot.estimate(now).progress
+        self.shown = max(self.shown, est)
+        return self.shown
+
+    def model(self, snapshot: WatchSnapshot, now: datetime) -> dict[str, Any]:
+        """The model of ``snapshot`` (see :func:`sim_state`)."""
+        key = (str(snapshot.state), str(snapshot.status))
+        if key != self._key:
+            self._key, self._floor = key, self.shown
+        return sim_state(snapshot, now, floor=self._floor, started=self.started)
+
+    def update(self, snapshot: WatchSnapshot, now: datetime) -> dict[str, Any] | None:
+        """The model to send for ``snapshot``, or ``None`` when the browser has it already."""
+        self.progress(snapshot, now)
+        model = self.model(snapshot, now)
+        if model == self.sent:
+            return None
+        self.sent = model
+        return model

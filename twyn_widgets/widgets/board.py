@@ -10,8 +10,6 @@ from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import ipywidgets as W
-
 from .. import _render as R
 from .. import _terminal as terminal
 from .._connect import resolve_client
@@ -21,7 +19,9 @@ from ..client import SimulationRef, TwynClient
 from ..models import SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
 from ..polling._watch import interrupted, real_timeout, still_watched, wait_all
-from .live import LiveBox
+from ._views import BoardView
+from ._viewstate import ModelTracker
+from .live import LiveBox, notify_choice
 from .watcher import SimulationWatcher
 
 __all__ = ["SimulationBoard"]
@@ -30,8 +30,11 @@ __all__ = ["SimulationBoard"]
 class SimulationBoard(LiveBox):
     """A table of many simulations: title, phase, progress, elapsed and outcome per row.
 
-    The whole table is one HTML widget, so the board sends at most two widget messages a
-    second however many rows it has; the engine refreshes the rows through batched list calls.
+    The browser draws the table and ticks every row's elapsed time and bar each second; the
+    kernel sends only the rows that changed (a status, a notice, the end), so a board of 200
+    running simulations costs a few KB a second, and the engine refreshes the rows through
+    batched list calls. Once every row has ended, every display becomes the static outcome
+    with each run's final values.
 
     Parameters
     ----------
@@ -42,14 +45,14 @@ class SimulationBoard(LiveBox):
     client
         The client for bare ids; a :class:`~twyn_widgets.Simulation` is watched with the
         client that returned it. Defaults as for :class:`SimulationWatcher`.
-    schedule, timeout
-        As for :class:`SimulationWatcher`.
+    schedule, timeout, notify
+        As for :class:`SimulationWatcher` (the notification comes once per simulation).
 
     Examples
     --------
-    >>> board = SimulationBoard([client.create_simulation(p) for p in prompts])  # doctest: +SKIP
-    >>> results = board.wait()                      # or: await board             # doctest: +SKIP
-    >>> for result in board.as_completed(): ...     # as they finish              # doctest: +SKIP
+    ``board = SimulationBoard([client.create_simulation(p) for p in prompts])`` shows the
+    rows; ``results = board.wait()`` (or ``await board``) waits for all;
+    ``for result in board.as_completed(): ...`` takes them as they finish.
     """
 
     def __init__(
@@ -59,34 +62,24 @@ class SimulationBoard(LiveBox):
         client: TwynClient | None = None,
         schedule: Schedule | None = None,
         timeout: float | timedelta | None = None,
+        notify: bool | None = None,
     ) -> None:
+        super().__init__()
         self._client = client
         self._schedule = schedule
         self._timeout = timeout
         self._lock = threading.Lock()
         self._watches: list[Watch] = [self._watch_for(s) for s in simulations]
-        self._shown: dict[int, float] = {}
-        self._dirty = True
-        self._finished = False
-        # Why build every part with its first value: a trait set after a comm opened is one
-        # more message; a board shows its rows from the first frame without any.
-        self._table = W.HTML(value=self._html())
-        self._stop_button = W.Button(
-            description="Stop all",
-            icon="stop",
-            tooltip="Stop watching every simulation (they keep running on the server)",
-            layout=W.Layout(width="auto"),
-        )
-        self._stop_button.on_click(lambda _button: self.stop())
-        super().__init__(
-            children=(self._table, self._stop_button),
-            layout=W.Layout(width="100%"),
-            _dom_classes=("twyn-board",),
-        )
-        self._last_refresh = time.monotonic()
+        self._trackers: list[ModelTracker] = [ModelTracker(time.time()) for _ in self._watches]
+        self._seen: list[WatchSnapshot | None] = [None] * len(self._watches)
+        wall = datetime.now(timezone.utc)
+        pairs = zip(self._trackers, self._watches, strict=True)
+        rows = [tracker.update(watch.snapshot, wall) or {} for tracker, watch in pairs]
+        # Why every row in the first state: the view opens with the whole table, no message.
+        self._view = BoardView(self.stop, rows, notify_choice(notify))
         for watch in self._watches:
-            # Why subscribe without rendering: callbacks run on polling threads; the ticker
-            # renders.
+            # Why subscribe without sending: callbacks run on polling threads; the ticker
+            # sends the rows that changed, at most once a second.
             watch.subscribe(self._on_snapshot, now=False)
         if self._watches:
             self._start_ticking()
@@ -126,19 +119,16 @@ class SimulationBoard(LiveBox):
         watch = self._watch_for(simulation)
         with self._lock:
             self._watches.append(watch)
-            self._dirty = True
-            restart = self._finished
-            self._finished = False
+            self._trackers.append(ModelTracker(time.time()))
+            self._seen.append(None)
             self._shown_end.clear()
         watch.subscribe(self._on_snapshot, now=False)
-        if restart:
-            self.children = (self._table, self._stop_button)
+        self._revive()
         self._start_ticking()
         return watch
 
     def _on_snapshot(self, _snapshot: WatchSnapshot) -> None:
-        with self._lock:
-            self._dirty = True
+        """Polling threads call this; the ticker reads the watches' snapshots itself."""
 
     @property
     def watches(self) -> list[Watch]:
@@ -146,18 +136,20 @@ class SimulationBoard(LiveBox):
         with self._lock:
             return list(self._watches)
 
+    @property
+    def view_state(self) -> list[dict[str, Any]]:
+        """What the browser was last sent: one compact model per row (plain JSON)."""
+        return [dict(row) for row in self._view.current_rows]
+
     def stop(self) -> None:
         """Stop watching every row; the simulations keep running on the server."""
         for watch in self.watches:
             watch.stop()
 
     def close(self) -> None:
-        """Stop watching and close the widget."""
+        """Stop watching and close the browser view."""
         self.stop()
-        self._stop_ticking()
-        self._table.close()
-        self._stop_button.close()
-        super().close()
+        self._close_view()
 
     # -- results ----------------------------------------------------------------------------------
 
@@ -239,24 +231,15 @@ class SimulationBoard(LiveBox):
                 out["other"] += 1
         return out
 
-    def _render(self) -> None:
-        self._table.value = self._html()
-
     def _rows(self) -> list[R.BoardRow]:
         now = datetime.now(timezone.utc)
         rows = []
-        for watch in self.watches:
+        with self._lock:
+            pairs = list(zip(self._watches, self._trackers, strict=True))
+        for watch, tracker in pairs:
             snap = watch.snapshot
-            est = snap.estimate(now)
-            progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
-            # Never step back (a FAILED estimate is taken at the failure time).
-            progress = self._shown[id(watch)] = max(progress, self._shown.get(id(watch), 0.0))
-            rows.append(R.BoardRow(snap, progress, est.elapsed))
+            rows.append(R.BoardRow(snap, tracker.progress(snap, now), snap.estimate(now).elapsed))
         return rows
-
-    def _html(self) -> str:
-        """The counts and the table; once every row has ended, the final values under it."""
-        return R.board_html(self._rows()) + self._finals()
 
     def _finals(self) -> str:
         watches = self.watches
@@ -269,21 +252,25 @@ class SimulationBoard(LiveBox):
         return R.finals_html(titles, final_values(results))
 
     def _refresh(self, now: float) -> bool:
+        wall = datetime.now(timezone.utc)
+        changed: list[tuple[int, dict[str, Any]]] = []
         with self._lock:
-            dirty, self._dirty = self._dirty, False
-            finished = self._finished
-        self._last_refresh = now
-        if finished:
-            # The step after the last render: hide Stop all, publish the summary, stop ticking.
-            self.children = (self._table,)
+            rows = list(enumerate(zip(self._watches, self._trackers, strict=True)))
+        for index, (watch, tracker) in rows:
+            snap = watch.snapshot
+            tracker.progress(snap, wall)  # the floor follows what the browser shows
+            if snap is self._seen[index]:
+                continue  # no new snapshot since the last look: nothing to send
+            self._seen[index] = snap
+            model = tracker.update(snap, wall)
+            if model is not None:
+                changed.append((index, model))
+        # One message for every row that changed this second, none when nothing did.
+        self._view.update_rows(changed)
+        if self._ended():
+            self._shown_end.set()
             self._publish_static()
             return False
-        self._render()  # elapsed times tick, so render every second while running
-        all_done = bool(self.watches) and all(w.done() for w in self.watches)
-        if all_done and not dirty:
-            with self._lock:
-                self._finished = True
-            self._shown_end.set()
         return True
 
     def _ended(self) -> bool:

@@ -30,7 +30,7 @@ def _wide() -> Any:
     return W.Layout(width="100%")
 
 
-class SimulationLauncher(W.VBox):  # type: ignore[misc]
+class SimulationLauncher:
     """A form to launch simulations from a notebook, each watched live below the form.
 
     Built from stock widgets: a prompt, an optional title, tags (comma separated) and a
@@ -48,6 +48,8 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
         The client to create with. By default the default client
         (:func:`twyn_widgets.connect`'s or :func:`twyn_widgets.set_default_client`'s), else
         the only client in the notebook; never a server started behind your back.
+    notify
+        Give each run's watcher ``notify`` (see :class:`~twyn_widgets.SimulationWatcher`).
 
     Attributes
     ----------
@@ -57,6 +59,8 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
         Their watchers, in the same order.
     prompt, title, tags, scenario, with_config, config, run_button, message
         The form's widgets (``launcher.prompt.value = "..."`` fills it from code).
+    widget
+        The whole form and its runs, to place inside an ipywidgets layout.
 
     Notes
     -----
@@ -65,13 +69,12 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
 
     Examples
     --------
-    >>> tw.SimulationLauncher(client)                                        # doctest: +SKIP
+    ``tw.SimulationLauncher(client)`` as a cell's last line shows the form.
     """
 
-    children: Any  # the Box trait; annotated because ipywidgets ships no types
-
-    def __init__(self, client: TwynClient | None = None) -> None:
+    def __init__(self, client: TwynClient | None = None, *, notify: bool | None = None) -> None:
         self._client = resolve_client(None, client)
+        self._notify = notify
         self._lock = threading.Lock()
         self._clock: Callable[[], float] = time.monotonic
         self._last_created = -float("inf")
@@ -125,7 +128,21 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
             ],
             layout=W.Layout(width="100%", max_width="900px"),
         )
-        super().__init__(children=(form, self._runs), _dom_classes=("twyn-launcher",))
+        self.widget = W.VBox(children=(form, self._runs), _dom_classes=("twyn-launcher",))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Why the form's own bundle: the launcher is not a widget itself (its help stays
+        # short), the form is; it shows as the form, with this repr as its text.
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = repr(self)
+        return bundle
+
+    def close(self) -> None:
+        """Stop the runs' watchers and close the form."""
+        for watcher in self.watchers:
+            watcher.close()
+        self.widget.close()
 
     def __repr__(self) -> str:
         return f"SimulationLauncher({len(self.simulations)} simulations created)"
@@ -157,9 +174,9 @@ class SimulationLauncher(W.VBox):  # type: ignore[misc]
                 return None
             self._last_created = self._clock()
             self.simulations.append(sim)
-            watcher = SimulationWatcher(sim, client=self._client)
+            watcher = SimulationWatcher(sim, client=self._client, notify=self._notify)
             self.watchers.append(watcher)
-            self._runs.children = (*self._runs.children, watcher)
+            self._runs.children = (*self._runs.children, watcher.widget)
             self.message.value = ""
             return sim
         finally:

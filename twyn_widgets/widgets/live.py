@@ -1,4 +1,10 @@
-"""``LiveBox``: what live widgets share: the ticker cadence, display ids, text and HTML faces."""
+"""``LiveBox``: what live widgets share: the browser view, display ids, the text face, the end.
+
+A live widget is a plain Python object that owns one browser view (an anywidget model from
+:mod:`._views`). Why not the view itself: its public surface stays small (``help()`` shows our
+methods, not ipywidgets' hundreds), and the view is one part among others (watches, traits,
+the terminal face). ``widget.widget`` gives the view to put inside an ipywidgets layout.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +15,70 @@ import time
 import uuid
 from typing import Any
 
-import ipywidgets as W
-
 from .._ipython import display_bundle, in_kernel, update_bundle
+from ._views import _View
 from .ticker import get_ticker
 
-__all__ = ["REFRESH", "LiveBox"]
+__all__ = ["REFRESH", "LiveBox", "set_notify_default"]
 
 REFRESH = 1.0
-"""Seconds between two refreshes of one widget: each refresh sends at most two messages."""
+"""Seconds between two refreshes of one widget (the kernel sends only what changed)."""
 
 SETTLE = 2.0
 """Seconds a waiting call waits at most for the widget to show the end before it returns."""
 
+_NOTIFY = {"default": False}
 
-class LiveBox(W.VBox):  # type: ignore[misc]
-    """A box refreshed by the shared ticker at most once a second.
 
-    Subclasses implement ``_refresh(now) -> bool`` (``False`` when no more ticks are needed),
-    ``__repr__`` (the text face), ``_ended()`` (whether the outcome is final) and
-    ``_static_html()`` (the outcome as static HTML, asked for only once ended).
+def set_notify_default(on: bool = True) -> None:
+    """Turn completion notifications on (or off) for every widget made from now on.
+
+    The package-wide switch behind ``notify=None`` on :class:`~twyn_widgets.SimulationWatcher`,
+    :class:`~twyn_widgets.SimulationBoard` and :class:`~twyn_widgets.SimulationLauncher` and
+    behind ``%twyn_wait`` without ``--notify``. The browser still asks for permission from a
+    click on the widget's bell; without it, the tab's title tells.
+    """
+    _NOTIFY["default"] = bool(on)
+
+
+def notify_choice(notify: bool | None) -> bool:
+    """``notify`` as given, else the package-wide default."""
+    return _NOTIFY["default"] if notify is None else bool(notify)
+
+
+class LiveBox:
+    """A live widget refreshed by the shared ticker about once a second.
+
+    Subclasses set ``self._view`` (the browser view) and implement ``_refresh(now) -> bool``
+    (``False`` when no more ticks are needed), ``__repr__`` (the text face), ``_ended()``
+    (whether the outcome is final) and ``_static_html()`` (the outcome as static HTML).
 
     Once ended, every place the widget is displayed shows a static bundle (``text/html`` and
     ``text/plain``) in place of the live view: see :meth:`_publish_static`.
     """
 
-    children: Any  # the Box trait; annotated because ipywidgets ships no types
+    _view: _View
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self) -> None:
         self._last_refresh = -math.inf
         self._display_id: str | None = None
         self._shown_end = threading.Event()  # set once the widget shows how it ended
+
+    # -- the public readouts ----------------------------------------------------------------------
+
+    @property
+    def widget(self) -> Any:
+        """The browser view, to place inside an ipywidgets layout (``VBox([w.widget])``)."""
+        return self._view
+
+    @property
+    def notify(self) -> bool:
+        """Whether the browser tells you (desktop notification, tab title) when a run ends."""
+        return bool(self._view.notify)
+
+    @notify.setter
+    def notify(self, on: bool) -> None:
+        self._view.notify = bool(on)
 
     # -- ticking ----------------------------------------------------------------------------------
 
@@ -55,6 +93,7 @@ class LiveBox(W.VBox):  # type: ignore[misc]
         now = time.monotonic()
         if now - self._last_refresh < REFRESH:
             return True
+        self._last_refresh = now
         return self._refresh(now)
 
     def _refresh(self, now: float) -> bool:
@@ -81,6 +120,7 @@ class LiveBox(W.VBox):  # type: ignore[misc]
             return  # no display to settle: the terminal face has already drawn the end
         self._shown_end.wait(timeout)
         self._publish_static()
+        self._retire()
 
     async def _settle_async(self, timeout: float = SETTLE) -> None:
         """:meth:`_settle` for ``await``: the same, without blocking the event loop."""
@@ -91,6 +131,28 @@ class LiveBox(W.VBox):  # type: ignore[misc]
         while not self._shown_end.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         self._publish_static()
+        self._retire()
+
+    def _retire(self) -> None:
+        """Empty the ended view's module once every display shows the static outcome.
+
+        Why: no output uses the view any more, yet a notebook run headless keeps the state of
+        every widget model it saw (nbclient: ``jupyter nbconvert --execute``, papermill), and
+        a view's state holds the whole ES module. This runs in the waiting call's cell, whose
+        messages are the ones nbclient records, so the saved state shrinks to a few hundred
+        bytes. Only a displayed widget is retired: one never shown keeps its view for a
+        later display.
+        """
+        if self._display_id is None or not self._ended() or self._view.comm is None:
+            return
+        self._view.set_trait("_esm", "")
+
+    def _revive(self) -> None:
+        """Give a retired view its module back (a watch started again after it ended)."""
+        from ._views import ESM
+
+        if self._view.comm is not None and not self._view._esm:
+            self._view.set_trait("_esm", ESM.read_text(encoding="utf-8"))
 
     # -- display ----------------------------------------------------------------------------------
 
@@ -102,11 +164,11 @@ class LiveBox(W.VBox):  # type: ignore[misc]
             # so static HTML shows everything the live view would.
             return {"text/plain": repr(self), "text/html": self._static_html()}
         data: dict[str, Any] = {"text/plain": repr(self)}
-        if self.comm is not None:  # a closed widget has no view, only its text
+        if self._view.comm is not None:  # a closed widget has no view, only its text
             data["application/vnd.jupyter.widget-view+json"] = {
                 "version_major": 2,
                 "version_minor": 0,
-                "model_id": self.model_id,
+                "model_id": self._view.model_id,
             }
         return data
 
@@ -136,3 +198,9 @@ class LiveBox(W.VBox):  # type: ignore[misc]
             # returned, so the repr would land at the prompt, in whatever the user types.
             return
         update_bundle(self._mimebundle(), self._display_id)
+
+    def _close_view(self) -> None:
+        self._stop_ticking()
+        view = getattr(self, "_view", None)
+        if view is not None:
+            view.close()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import ipywidgets as W
 import traitlets
 
 from .. import _render as R
@@ -20,18 +19,32 @@ from ..errors import ProtocolError, WatchInterrupted
 from ..models import Simulation, SimulationResult
 from ..polling import Schedule, Watch, WatchSnapshot, WatchState
 from ..polling._watch import interrupted, real_timeout, still_watched
-from .live import LiveBox
+from ._views import WatcherView
+from ._viewstate import ModelTracker
+from .live import LiveBox, notify_choice
 from .text import watcher_repr
 
 __all__ = ["SimulationWatcher"]
 
 
+class _Traits(traitlets.HasTraits):
+    """The observable readouts (Python side only: never sent to the browser)."""
+
+    status = traitlets.Unicode("")
+    phase = traitlets.Unicode("")
+    progress = traitlets.Float(0.0)
+    elapsed = traitlets.Float(0.0)
+
+
 class SimulationWatcher(LiveBox):
-    """A live view of one simulation: progress, phase, status, elapsed time, ETA, result.
+    """A live view of one simulation: progress, phase, status, elapsed time, ETA, outcome.
 
     Watching starts when the widget is made (``autostart``) and runs on the shared background
-    scheduler: the cell returns at once. On success the widget shows the analysis and a chart
-    of the metrics; on failure the error_log and the failed phase, with the bar kept red.
+    scheduler: the cell returns at once. The browser draws the view and ticks the elapsed
+    time, the ETA and the bar each second; the kernel sends only what changes (a status, a
+    phase, a notice, the end). Once the watch ends, every display becomes the static outcome
+    (the analysis and a chart of the metrics, or the error_log and the failed phase), which a
+    saved notebook keeps.
 
     Parameters
     ----------
@@ -45,30 +58,29 @@ class SimulationWatcher(LiveBox):
     schedule
         When to poll (:class:`~twyn_widgets.polling.PhaseAware` by default).
     timeout
-        Give up after this long, in API seconds (scaled by the client's ``time_scale``);
-        defaults to the docs' 600 s.
+        Give up after this long, in API seconds; defaults to the docs' 600 s.
     autostart
         Start watching now; otherwise call :meth:`start`.
+    notify
+        Tell you when the run ends while you look elsewhere: a desktop notification (the
+        widget's bell asks the browser for permission) and a mark in the tab's title. ``None``
+        follows :func:`twyn_widgets.set_notify_default`.
 
     Attributes
     ----------
     status, phase, progress, elapsed
-        Observable traits (``watcher.observe(fn, "status")``), updated about once a second
-        from a background thread. They are not synced to the browser.
+        The readouts, updated about once a second from a background thread;
+        :meth:`observe` calls you back when they change.
     result
         The :class:`~twyn_widgets.SimulationResult` once finished, else ``None``.
+    widget
+        The browser view, to place inside an ipywidgets layout.
 
     Examples
     --------
-    >>> w = SimulationWatcher(sim)          # doctest: +SKIP
-    >>> w                                   # shows the live widget  # doctest: +SKIP
-    >>> result = w.wait()                   # or: result = await w   # doctest: +SKIP
+    ``w = SimulationWatcher(sim)`` then ``w`` shows it; ``result = w.wait()`` (or
+    ``await w``) blocks until the end and returns the result.
     """
-
-    status = traitlets.Unicode("")
-    phase = traitlets.Unicode("")
-    progress = traitlets.Float(0.0)
-    elapsed = traitlets.Float(0.0)
 
     def __init__(
         self,
@@ -78,8 +90,11 @@ class SimulationWatcher(LiveBox):
         schedule: Schedule | None = None,
         timeout: float | timedelta | None = None,
         autostart: bool = True,
+        notify: bool | None = None,
     ) -> None:
         __tracebackhide__ = True  # a bad id or no client: the user's line shows, not ours
+        super().__init__()
+        self._traits = _Traits()
         self._simulation = simulation
         self._simulation_id = simulation_id(simulation)
         self._client = resolve_client(simulation, client)
@@ -90,43 +105,13 @@ class SimulationWatcher(LiveBox):
         self._lock = threading.Lock()
         self._snapshot = WatchSnapshot(self._simulation_id, time_scale=self._client.time_scale)
         self._dirty = False
-        self._last_second = -1
-        self._stage = 0  # 0 live, 1 final state shown, 2 result shown, 3 summary published
-        self._shown_progress = 0.0  # the bar never steps back while one watch runs
         self._created = time.monotonic()
+        self._tracker = ModelTracker(started=time.time())
         if not isinstance(simulation, str):
             self._adopt_initial(simulation)
-        # Why build every part with its first value: a trait set after a comm opened is one
-        # more message; the widget shows what is known from the first frame without any.
-        est = self._snapshot.estimate(datetime.now(timezone.utc))
-        self._bar = W.FloatProgress(
-            value=est.progress,
-            min=0.0,
-            max=1.0,
-            bar_style="info",
-            description=f"{est.progress * 100:.0f}%",
-            style={"description_width": "3em"},
-            layout=W.Layout(width="100%"),
-        )
-        self._line = W.HTML(
-            value=R.status_html(self._snapshot, est, self._elapsed(est.elapsed)),
-            layout=W.Layout(flex="1 1 auto"),
-        )
-        self._stop_button = W.Button(
-            description="Stop",
-            icon="stop",
-            tooltip="Stop watching (the simulation keeps running on the server)",
-            layout=W.Layout(width="auto"),
-        )
-        self._stop_button.on_click(lambda _button: self.stop())
-        self._result_view = W.HTML()
-        self._row = W.HBox([self._line, self._stop_button])
-        super().__init__(
-            children=(self._bar, self._row),
-            layout=W.Layout(width="100%", max_width="900px"),
-            _dom_classes=("twyn-watcher",),
-        )
-        self._last_refresh = time.monotonic()
+        # Why the first model at once: the view opens with what is known, no second message.
+        first = self._tracker.update(self._snapshot, datetime.now(timezone.utc))
+        self._view = WatcherView(self.stop, first or {}, notify_choice(notify))
         if autostart:
             self.start()
 
@@ -141,23 +126,55 @@ class SimulationWatcher(LiveBox):
                 return  # the first poll will tell
         self._snapshot = self._snapshot.evolve(simulation=sim)
 
+    def observe(self, handler: Callable[[Any], None], names: str | list[str]) -> None:
+        """Call ``handler(change)`` when ``status``, ``phase``, ``progress`` or ``elapsed``
+        change (traitlets' ``change``: ``name``, ``old``, ``new``), from a background thread."""
+        self._traits.observe(handler, names)
+
+    def unobserve(self, handler: Callable[[Any], None], names: str | list[str]) -> None:
+        """Stop calling ``handler``."""
+        self._traits.unobserve(handler, names)
+
+    @property
+    def status(self) -> str:
+        """The last status seen (``""`` before the first answer)."""
+        return str(self._traits.status)
+
+    @property
+    def phase(self) -> str:
+        """The phase in words (``"Simulator, 2 of 3"``)."""
+        return str(self._traits.phase)
+
+    @property
+    def progress(self) -> float:
+        """The estimated progress, 0 to 1 (about once a second)."""
+        return float(self._traits.progress)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the simulation was created (about once a second)."""
+        return float(self._traits.elapsed)
+
+    def _set_readouts(self, status: str, phase: str, progress: float, elapsed: float) -> None:
+        t = self._traits
+        with t.hold_trait_notifications():
+            t.status, t.phase, t.progress, t.elapsed = status, phase, progress, elapsed
+
     # -- watching -------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start (or restart after a stop or timeout) watching on the background scheduler."""
         if self._watch is not None and not self._watch.done():
             return
-        self._stage = 0
         self._shown_end.clear()
-        self._shown_progress = 0.0
+        self._tracker = ModelTracker(started=time.time())
         self._watch = self._client.watch(
             self._simulation, schedule=self._schedule, timeout=self._timeout
         )
-        # Why subscribe and not render: the callback runs on a polling thread; it only
-        # stores the snapshot, and the ticker turns it into trait sets at most once a second.
+        # Why subscribe and not send: the callback runs on a polling thread; it only stores
+        # the snapshot, and the ticker sends what changed at most once a second.
         self._unsubscribe = self._watch.subscribe(self._on_snapshot)
-        if self._row not in self.children:
-            self.children = (self._bar, self._row)
+        self._revive()
         self._start_ticking()
 
     def _on_snapshot(self, snapshot: WatchSnapshot) -> None:
@@ -167,8 +184,8 @@ class SimulationWatcher(LiveBox):
 
     def stop(self) -> None:
         """Stop watching; the simulation keeps running on the server (the API has no cancel)."""
-        # Why getattr: ipywidgets' __del__ calls close() even when __init__ failed early
-        # (an invalid id), before any attribute was set.
+        # Why getattr: close() may run when __init__ failed early (an invalid id), before
+        # any attribute was set.
         watch = getattr(self, "_watch", None)
         if watch is not None:
             watch.stop()
@@ -192,6 +209,11 @@ class SimulationWatcher(LiveBox):
     def result(self) -> SimulationResult | None:
         """The result once the simulation finished, else ``None``."""
         return self._snapshot.result
+
+    @property
+    def view_state(self) -> dict[str, Any]:
+        """What the browser was last sent: the compact model it draws (plain JSON)."""
+        return dict(self._view.sim)
 
     def wait(self, timeout: float | timedelta | None = None) -> SimulationResult:
         """Block until the result, or raise what ended the watch.
@@ -262,19 +284,13 @@ class SimulationWatcher(LiveBox):
             self._on_snapshot(watch.snapshot)
 
     def close(self) -> None:
-        """Stop watching and close the widget and its parts."""
+        """Stop watching and close the browser view."""
         self.stop()
         if getattr(self, "_unsubscribe", None) is not None:
             self._unsubscribe()
-        if not hasattr(self, "_bar"):  # __init__ failed before the parts existed
-            super().close()
-            return
-        self._stop_ticking()
-        for part in (self._bar, self._line, self._stop_button, self._result_view, self._row):
-            part.close()
-        super().close()
+        self._close_view()
 
-    # -- rendering (ticker thread) --------------------------------------------------------------
+    # -- what the browser gets (ticker thread) ---------------------------------------------------
 
     def _elapsed(self, from_server: float | None) -> float:
         return from_server if from_server is not None else time.monotonic() - self._created
@@ -282,50 +298,21 @@ class SimulationWatcher(LiveBox):
     def _refresh(self, now: float) -> bool:
         with self._lock:
             snap = self._snapshot
-            dirty = self._dirty
-            self._dirty = False
-        est = snap.estimate(datetime.now(timezone.utc))
-        elapsed = self._elapsed(est.elapsed)
-        second = int(elapsed)
-        if not dirty and second == self._last_second and self._stage == 0 and not snap.done:
-            return True
-        self._last_refresh = now
-        self._last_second = second
-        if snap.done and self._stage >= 1:
-            return self._finish(snap, elapsed)
-        progress = 1.0 if snap.state is WatchState.SUCCEEDED else est.progress
-        # Why a floor: a FAILED estimate is taken at the failure time, slightly before the
-        # last live estimate; a bar that steps back looks like a glitch.
-        progress = self._shown_progress = max(progress, self._shown_progress)
-        # Python-side traits: not synced, so they cost no messages.
-        self.status = str(snap.status or "")
-        self.phase = R.phase_text(snap.phase)
-        self.progress = progress
-        self.elapsed = elapsed
-        # At most two widget messages: the bar (one message for its three traits) and the line.
-        with self._bar.hold_sync():
-            self._bar.value = progress
-            self._bar.bar_style = R.state_style(snap.state).bar_style
-            self._bar.description = f"{progress * 100:.0f}%"
-        self._line.value = R.status_html(snap, est, elapsed)
+            dirty, self._dirty = self._dirty, False
+        wall = datetime.now(timezone.utc)
+        progress = self._tracker.progress(snap, wall)
+        # The Python-side readouts tick here; they are never sent to the browser.
+        elapsed = self._elapsed(snap.estimate(wall).elapsed)
+        self._set_readouts(str(snap.status or ""), R.phase_text(snap.phase), progress, elapsed)
+        if dirty:
+            model = self._tracker.update(snap, wall)
+            if model is not None:  # a poll that saw nothing new sends nothing
+                self._view.sim = model
         if snap.done:
-            self._stage = 1
             self._shown_end.set()
-        return True
-
-    def _finish(self, snap: WatchSnapshot, elapsed: float) -> bool:
-        """The last steps, one per refresh so no second sends more than two messages."""
-        if self._stage == 1:
-            self._result_view.value = (
-                R.result_html(snap.result) if snap.result is not None else R.ended_html(snap)
-            )
-            self.children = (self._bar, self._line, self._result_view)
-            self._stage = 2
-            return True
-        if self._stage == 2:
-            self._stage = 3
             self._publish_static()
-        return False
+            return False
+        return True
 
     # -- text and display -----------------------------------------------------------------------
 
@@ -340,5 +327,5 @@ class SimulationWatcher(LiveBox):
     def _static_html(self) -> str:
         snap = self._snapshot
         est = snap.estimate(datetime.now(timezone.utc))
-        progress = 1.0 if snap.state is WatchState.SUCCEEDED else self._shown_progress
+        progress = 1.0 if snap.state is WatchState.SUCCEEDED else self._tracker.shown
         return R.watcher_static_html(snap, est, self._elapsed(est.elapsed), progress)
