@@ -24,7 +24,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ if str(ROOT) not in sys.path:
     # from benchmarks/; one copy of the harness serves both.
     sys.path.insert(0, str(ROOT))
 
-from tests.kernel.harness import Kernel, errors_of, kernel, stdout_of  # noqa: E402
+from tests.kernel.harness import Kernel, errors_of, kernel, sent_at, stdout_of  # noqa: E402
 
 WINDOW = 60.0
 """Seconds a board is recorded for: the target's "over a minute"."""
@@ -173,14 +172,6 @@ def entered(states: list[tuple[str, float]], status: Status) -> float | None:
 def changes_within(seen: Lifecycles, start: float, end: float) -> int:
     """Status changes (lifecycle entries) in ``[start, end)``."""
     return sum(start <= at < end for states in seen.values() for _, at in states)
-
-
-def sent_at(msg: dict[str, Any]) -> float:
-    """When the kernel sent ``msg`` (its header's date), epoch seconds."""
-    value = msg["header"]["date"]
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return float(value.timestamp())
 
 
 def size(msg: dict[str, Any]) -> int:
