@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.kernel.harness import errors_of, kernel, stdout_of
+from tests.kernel.harness import errors_of, kernel, sent_at, stdout_of
 
 pytestmark = pytest.mark.kernel
 
 SPEED = 60.0  # a run takes 4-8 s: long enough for several one-second refreshes
-
-
-def _date(msg: dict[str, Any]) -> float:
-    value = msg["header"]["date"]
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return float(value.timestamp())
 
 
 def widget_traffic(messages: list[dict[str, Any]]) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -93,7 +85,7 @@ def test_watcher_sends_bar_phase_and_elapsed_updates_at_most_two_a_second(emu_60
     assert len(set(elapsed)) >= 3, "the elapsed readout does not tick"
     assert any("twyn-result" in line for line in lines), "no result view"
 
-    assert max_per_second([_date(m) for m in updates]) <= 2
+    assert max_per_second([sent_at(m) for m in updates]) <= 2
 
     summaries = [
         m for m in k.messages
