@@ -18,6 +18,10 @@ The docs' loops run as published (``requests.get`` per poll, one thread per simu
 sleeping 5 s or the 2-5-10-15-30 s backoff), with their sleeps scaled by the same speed. Their
 key gets an unlimited budget so they are measured, not throttled; the engine's key gets the
 documented 1000 requests an hour (scaled), which it must stay under.
+
+Last, it measures the widgets' browser traffic in real kernels (``traffic.py``, about 3
+minutes): ``--traffic-only`` runs just that part, ``--no-traffic`` skips it. A part that is not
+run keeps its section of the output file as it was.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import traffic
 
 import twyn_widgets as tw
 from twyn_widgets.models import Simulation
@@ -385,14 +390,18 @@ def table(rows: list[Row]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 and 20 simulations only")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    args = parser.parse_args()
+TITLE = "# Benchmarks: polling, and the widgets' browser traffic\n"
+
+
+def machine() -> str:
+    return f"{platform.system()} ({os.cpu_count()} cores), Python {platform.python_version()}"
+
+
+def polling_section(quick: bool) -> str:
+    """Measure the polling figures; return their part of the output file."""
     # (simulations per user, users at once, speed): one simulation is measured over 20 users
     # at once, each with its own key, so its delays are an average, not one draw.
-    plan = [(1, 20, 60.0), (20, 1, 60.0)] + ([] if args.quick else [(200, 1, 10.0)])
+    plan = [(1, 20, 60.0), (20, 1, 60.0)] + ([] if quick else [(200, 1, 10.0)])
     paper = tradeoff_table()
     print(paper, flush=True)
     rows: list[Row] = []
@@ -410,11 +419,9 @@ def main() -> None:
             server.stop()
         print(table([r for r in rows if r.sims == n]), flush=True)
     engine = get_engine()
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = (
-        "# Benchmarks: the docs' polling loops beside the twyn-widgets engine\n\n"
-        f"Measured {stamp} by `python benchmarks/run.py` on {platform.system()} "
-        f"({os.cpu_count()} cores), Python {platform.python_version()}. Figures are per user "
+    return (
+        "## Polling: the docs' loops beside the twyn-widgets engine\n\n"
+        f"Measured {stamp()} by `python benchmarks/run.py` on {machine()}. Figures are per user "
         "(one key); the 1-simulation rows average 20 users at once. The emulator runs in "
         "its own process, time-scaled (60x for 1 and 20 simulations, 10x for 200, to keep the "
         "docs' loops from saturating it); delays are in API seconds (real seconds times the "
@@ -424,7 +431,7 @@ def main() -> None:
         "loops had none, so their rate shows what they would need.\n\n"
         + table(rows)
         + f"\nEngine threads at the end: {engine.threads} (1 scheduler + up to 4 workers).\n"
-        + "\n## Requests versus delay, on paper\n\n"
+        + "\n### Requests versus delay, on paper\n\n"
         "One simulation, 2000 lifecycles drawn from the documented phase durations, each "
         "schedule run through the polling state machine on a fake clock (no HTTP latency, "
         "which adds a few tenths of a second to the measured delays above). Requests count "
@@ -434,8 +441,46 @@ def main() -> None:
         "the last column counts the whole 60 s window (the coarser estimate of the floor).\n\n"
         + paper
     )
+
+
+def traffic_section(command: str) -> str:
+    """Measure the browser traffic; return its part of the output file."""
+    rows = traffic.measure_all()
+    print(traffic.table(rows), flush=True)
+    return traffic.section(rows, f"{stamp()} by `{command}` on {machine()}")
+
+
+def stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def splice(old: str, polling: str | None, browser: str | None) -> str:
+    """The output file: the parts measured now, and the old text of the parts not run."""
+    head, heading, tail = old.partition(traffic.HEADING)
+    if polling is None:
+        # The old polling part, under the current title.
+        polling = head.split("\n", 1)[1].lstrip("\n") if head.startswith("# ") else head
+    if browser is None:
+        browser = heading + tail
+    return TITLE + "\n" + "\n".join(part.rstrip("\n") + "\n" for part in (polling, browser) if part)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 and 20 simulations only")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument(
+        "--traffic-only", action="store_true", help="only the browser traffic (about 3 minutes)"
+    )
+    parts.add_argument("--no-traffic", action="store_true", help="skip the browser traffic")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    polling = None if args.traffic_only else polling_section(args.quick)
+    command = "python benchmarks/run.py" + (" --traffic-only" if args.traffic_only else "")
+    browser = None if args.no_traffic else traffic_section(command)
+    old = args.out.read_text() if args.out.exists() else ""
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    args.out.write_text(splice(old, polling, browser))
     out = args.out.resolve()
     print(f"written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from jupyter_client.manager import KernelManager
@@ -63,6 +64,14 @@ class Kernel:
 def errors_of(messages: list[dict[str, Any]]) -> list[str]:
     """Tracebacks of ``error`` messages, joined."""
     return ["\n".join(m["content"]["traceback"]) for m in messages if m["msg_type"] == "error"]
+
+
+def sent_at(msg: dict[str, Any]) -> float:
+    """When the kernel sent ``msg`` (its header's date), in epoch seconds."""
+    value = msg["header"]["date"]
+    if isinstance(value, str):  # jupyter_client parses dates; a raw message keeps the string
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return float(value.timestamp())
 
 
 def stdout_of(messages: list[dict[str, Any]]) -> str:

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.kernel.harness import errors_of, kernel, stdout_of
+from tests.kernel.harness import errors_of, kernel, sent_at, stdout_of
 
 pytestmark = pytest.mark.kernel
 
 SPEED = 60.0  # a run takes 4-8 s: long enough for several one-second refreshes
-
-
-def _date(msg: dict[str, Any]) -> float:
-    value = msg["header"]["date"]
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return float(value.timestamp())
 
 
 def widget_traffic(messages: list[dict[str, Any]]) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -88,7 +80,7 @@ def test_watcher_sends_its_model_only_when_something_changes(emu_60: Any) -> Non
     sent = sims_sent(k.messages)
     # One model per thing a person would see change, never the same one twice in a row.
     seen = [(s["status"], s["state"], s["notice"]) for s in sent]
-    assert all(a != b for a, b in zip(seen, seen[1:], strict=False)), seen
+    assert all(a != b for a, b in itertools.pairwise(seen)), seen
     assert len(sent) <= 12, seen  # 7 statuses and the end, not one a second
     for phase in ("Architect, 1 of 3", "Simulator, 2 of 3", "Analyst, 3 of 3"):
         assert any(s["phase"] == phase for s in sent), f"{phase} never sent"
@@ -97,7 +89,7 @@ def test_watcher_sends_its_model_only_when_something_changes(emu_60: Any) -> Non
     assert sent[-1]["ended"] is True
     assert sent[-1]["state"] == "succeeded"
     assert sent[-1]["anchors"][-1][1] == 1.0
-    assert max_per_second([_date(m) for m in updates]) <= 2
+    assert max_per_second([sent_at(m) for m in updates]) <= 2
 
     summaries = [
         m for m in k.messages
