@@ -59,7 +59,12 @@ if TYPE_CHECKING:
     # What the lazy names below really are, for mypy and IDEs; at run time they load on use.
     from . import emulator as emulator
     from .polling import Backoff, Fixed, PhaseAware, Watch, WatchSnapshot, WatchState
-    from .widgets import SimulationBoard, SimulationLauncher, SimulationWatcher
+    from .widgets import (
+        SimulationBoard,
+        SimulationLauncher,
+        SimulationWatcher,
+        set_notify_default,
+    )
 
 # Why a NullHandler: with no handler at all, Python's last-resort handler writes a polling
 # thread's warnings to stderr, at the user's prompt; the user sees the same news in the watch's
@@ -116,6 +121,7 @@ __all__ = [
     "load_ipython_extension",
     "plot_metric",
     "set_default_client",
+    "set_notify_default",
 ]
 
 
@@ -123,6 +129,7 @@ _LAZY = {
     "SimulationWatcher": "twyn_widgets.widgets",
     "SimulationBoard": "twyn_widgets.widgets",
     "SimulationLauncher": "twyn_widgets.widgets",
+    "set_notify_default": "twyn_widgets.widgets",
     "Watch": "twyn_widgets.polling",
     "Fixed": "twyn_widgets.polling",
     "Backoff": "twyn_widgets.polling",

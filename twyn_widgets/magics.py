@@ -94,6 +94,13 @@ _SHARED_OPTIONS = (
     ),
     argument("--quiet", action="store_true", help="show nothing; still return the result"),
     argument(
+        "--notify",
+        action="store_true",
+        default=None,
+        help="tell me when it ends while I look elsewhere: a desktop notification (the "
+        "widget's bell asks the browser's permission) and a mark in the tab's title",
+    ),
+    argument(
         "--no-raise",
         dest="no_raise",
         action="store_true",
@@ -257,15 +264,19 @@ class TwynMagics(Magics):  # type: ignore[misc]
                 t if isinstance(t, SimulationWatcher) else clients[id(t)].watch(t, **options)
                 for t in targets
             ]
-            widget = SimulationBoard(rows)
+            widget = SimulationBoard(rows, notify=args.notify)
             watches = widget.watches
         else:
             target = targets[0]
             widget = (
                 target
                 if isinstance(target, SimulationWatcher)
-                else (SimulationWatcher(target, client=clients[id(target)], **options))
+                else SimulationWatcher(
+                    target, client=clients[id(target)], notify=args.notify, **options
+                )
             )
+            if args.notify:
+                widget.notify = True
             if widget.watch is None:
                 widget.start()
             watches = [widget.watch]

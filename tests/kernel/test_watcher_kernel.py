@@ -129,3 +129,38 @@ def test_failed_watcher_shows_the_error_and_keeps_a_red_bar(emu_60: Any) -> None
     ]
     assert "Simulation failed in the Architect phase" in summaries[-1]
     assert "twyn-error-log" in summaries[-1]
+
+
+def _notify_flags(messages: list[dict[str, Any]]) -> list[bool]:
+    """The ``notify`` each view opened with, in order (what the page's bell starts from)."""
+    return [
+        m["content"]["data"]["state"]["notify"]
+        for m in messages
+        if m["msg_type"] == "comm_open" and m["content"]["data"]["state"].get("kind")
+    ]
+
+
+def test_notify_is_asked_by_the_magic_the_widgets_and_the_package_switch(emu_60: Any) -> None:
+    with kernel(env_for(emu_60)) as k:
+        out = k.execute(
+            "import twyn_widgets as tw\n"
+            "%load_ext twyn_widgets\n"
+            "c = tw.TwynClient()\n"
+            "a, b, d = (c.create_simulation(f'notify {i}') for i in range(3))\n"
+            "tw.SimulationWatcher(a, client=c, autostart=False)\n",
+        )
+        assert not errors_of(out), errors_of(out)
+        plain = _notify_flags(out)
+        out = k.execute("r = %twyn_wait --notify $b.id", timeout=90)
+        assert not errors_of(out), errors_of(out)
+        magic = _notify_flags(out)
+        out = k.execute(
+            "tw.set_notify_default(True)\n"
+            "tw.SimulationBoard([d], client=c)\n"
+            "tw.SimulationWatcher(d, client=c, notify=False, autostart=False)\n",
+        )
+        assert not errors_of(out), errors_of(out)
+        switched = _notify_flags(out)
+    assert plain == [False]
+    assert magic == [True]
+    assert switched == [True, False]  # the switch sets the default; notify=False still wins
