@@ -157,7 +157,7 @@ def compare(results: Iterable[SimulationResult | BaseException]) -> pd.DataFrame
 
     Examples
     --------
-    >>> tw.compare([low.wait(), high.wait()])["customers/churn"]  # doctest: +SKIP
+    ``tw.compare([low.wait(), high.wait()])["customers/churn"]`` is each run's final churn.
     """
     pd = _pandas("tw.compare()")
     runs = _finished(results)

@@ -660,9 +660,9 @@ class SimulationResult:
 
         Examples
         --------
-        >>> df = result.to_frame()                                           # doctest: +SKIP
-        >>> df[df.metric == "churn"].pivot(index="step", columns="group", values="value")
-        ... # doctest: +SKIP
+        ``df = result.to_frame()``, then
+        ``df[df.metric == "churn"].pivot(index="step", columns="group", values="value")``
+        is one column per group, one row per step.
         """
         return self.metrics.to_frame(simulation_id=self.id)
 

@@ -81,4 +81,28 @@ def test_mypy_sees_the_real_type_of_every_lazy_name(tmp_path: Path) -> None:
     for name, shown in zip(LAZY, revealed, strict=True):
         # A class shows as its constructor, ``def (...) -> ...SimulationWatcher``.
         assert shown != "Any", f"tw.{name} is Any to mypy"
+        if name[0].islower():  # a function shows as its signature, which names no name
+            assert shown.startswith("def ("), f"tw.{name} is {shown}"
+            continue
         assert re.search(rf"(-> |^def |^)[\w.]*\b{name}\b", shown), f"tw.{name} is {shown}"
+
+
+@pytest.mark.parametrize("name", ["SimulationWatcher", "SimulationBoard", "SimulationLauncher"])
+def test_help_of_a_widget_is_short_and_shows_no_doctest_markers(name: str) -> None:
+    """``help(tw.SimulationWatcher)`` ran to 529 lines of ipywidgets' own members: a widget is a
+    plain object that owns its browser view, so help shows what a user calls."""
+    import pydoc
+
+    text = pydoc.render_doc(getattr(twyn_widgets, name), renderer=pydoc.plaintext)
+    assert text.count("\n") <= 160, text.count("\n")
+    assert "inherited from ipywidgets" not in text
+
+
+def test_no_public_class_shows_doctest_markers_in_help() -> None:
+    import inspect
+    import pydoc
+
+    for name in twyn_widgets.__all__:
+        value = getattr(twyn_widgets, name)
+        if inspect.isclass(value):
+            assert "doctest:" not in pydoc.render_doc(value, renderer=pydoc.plaintext), name
