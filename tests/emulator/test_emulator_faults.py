@@ -187,7 +187,15 @@ def test_fraction_is_deterministic_for_a_seed() -> None:
 def test_control_paths_are_never_faulted(server: Emulator) -> None:
     server.inject("drop", fraction=1.0)
     assert server.health()["ok"] is True
-    assert server.counters()["requests_total"] >= 0
+    before = server.counters()["requests_total"]
+    listed = control(server, "GET", "faults")  # a third control call, answered too
+    assert listed.status_code == 200
+    assert [rule["kind"] for rule in listed.json()["faults"]] == ["drop"]
+    with pytest.raises(requests.ConnectionError):  # while the API itself is dropped
+        requests.get(
+            f"{server.base_url}/simulations", headers={"X-API-Key": server.api_key}, timeout=5
+        )
+    assert server.counters()["requests_total"] == before + 1  # the dropped one, seen
     server.clear_faults()
 
 

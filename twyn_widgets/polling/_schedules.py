@@ -55,7 +55,7 @@ class Schedule(Protocol):
     """Anything with ``next_delay(context) -> API seconds`` is a schedule."""
 
     def next_delay(self, context: PollContext) -> float:
-        """API seconds until the next poll (the engine floors it at 1 s)."""
+        """API seconds until the next poll (the polling core floors it at 1 s)."""
         ...
 
 
