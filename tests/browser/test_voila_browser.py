@@ -127,19 +127,16 @@ def test_board_rows_advance_then_end_two_done_one_failed_with_its_error(
     assert "0 running" not in counts[0], counts
     assert counts[-1] == FINAL_COUNTS, counts
     for row in range(3):
-        # ...and every row's readout changed over time after the page showed it.
-        readouts = changes(
-            [
-                f"{r['name']}={r['value']}"
-                for r in records
-                if r["index"] == row and r["name"] in ("elapsed", "phase")
-            ]
-        )
-        assert len(readouts) >= 4, (row, readouts)
+        # ...and every row's elapsed readout moved on several times after the page showed it
+        # (a board that drew only its first and last frames would show two values).
+        elapsed = changes(record_values(records, "elapsed", row))
+        assert len(elapsed) >= 3, (row, elapsed)
         times = record_times(records, "elapsed", row)
         assert times[-1] - times[0] > 1_500, (row, times)
+        phases = changes(record_values(records, "phase", row))
+        assert phases[-1].startswith("Analyst"), (row, phases)  # all three reach the last phase
         widths = [p for p in map(percent, record_values(records, "bar", row)) if p is not None]
-        assert len(set(widths)) >= 2, (row, widths)
+        assert len(set(widths)) >= 3, (row, widths)  # the bar grew in steps
         if row == FAILING_ROW:
             assert widths[-1] < 100, (row, widths)
         else:
@@ -195,9 +192,9 @@ def test_server_strings_from_a_launched_run_stay_text(
     launch(page, f"How will a price rise affect churn? {SCRIPT}", title=IMG)
     wait_for_text(page, LAUNCHED_STATUS, ENDED, timeout=60_000)
 
+    assert_no_script_ran(page, dialogs)
     expect(page.locator(LAUNCHED_WATCHER)).to_contain_text(IMG)  # shown, not parsed
     assert page.locator(f"{LAUNCHER} img[src='x'], {LAUNCHER} svg[onload]").count() == 0
-    assert_no_script_ran(page, dialogs)
 
 
 def test_script_detector_sees_an_unescaped_html_widget_in_voila(
