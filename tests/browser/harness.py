@@ -18,6 +18,7 @@ Pitfalls handled here (each one cost a flaky run before):
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -378,20 +379,12 @@ def start_lab_server(
         "--JupyterNotebookApp.expose_app_in_browser=True",
     ]
     return spawn_server(
-        lambda port: [sys.executable, "-m", "jupyterlab", f"--port={port}", *options],
-        lambda proc, port, log_path, log_file: LabServer(
-            proc=proc,
-            port=port,
-            token=token,
-            root_dir=root_dir,
-            log_path=log_path,
-            env=dict(env or {}),
-            notebook_dirs=tuple(notebook_dirs),
-            _log_file=log_file,
-        ),
+        ["jupyterlab", *options],
+        functools.partial(LabServer, token=token, notebook_dirs=tuple(notebook_dirs)),
         base_dir=base_dir,
-        env=server_env,
-        cwd=root_dir,
+        root_dir=root_dir,
+        server_env=server_env,
+        env=env,
         startup_timeout=startup_timeout,
     )
 
@@ -400,34 +393,46 @@ S = TypeVar("S", bound=ServerProcess)
 
 
 def spawn_server(
-    command: Callable[[int], list[str]],
-    make: Callable[[subprocess.Popen[bytes], int, Path, Any], S],
+    module_and_options: Sequence[str],
+    make: Callable[..., S],
     *,
     base_dir: Path,
-    env: Mapping[str, str],
-    cwd: Path,
+    root_dir: Path,
+    server_env: Mapping[str, str],
+    env: Mapping[str, str] | None,
     startup_timeout: float,
 ) -> S:
-    """Start ``command(port)`` on a free port, logging to ``base_dir``; wait until it answers.
+    """Run ``python -m <module> --port=<free port> <options>`` in ``root_dir``, logging to
+    ``base_dir``, and wait until it answers.
 
-    ``make(proc, port, log_path, log_file)`` wraps the process. The free port is free only "a
-    moment ago": if another process takes it first, the server exits saying so (it must be
-    told not to move to another port itself), and this tries another port, three times.
+    ``make(proc=, port=, root_dir=, log_path=, env=, _log_file=)`` wraps the process (a
+    :class:`ServerProcess` class, its own fields bound with :func:`functools.partial`);
+    ``server_env`` is its whole environment, ``env`` the extra part it records. The free port is
+    free only "a moment ago": if another process takes it first, the server exits saying so (it
+    must be told not to move to another port itself), and this tries another port, three times.
     """
+    module, *options = module_and_options
     for attempt in range(1, 4):
         port = free_port()
         log_path = base_dir / f"server-{attempt}.log"
         log_file = log_path.open("wb")
         proc = subprocess.Popen(
-            command(port),
+            [sys.executable, "-m", module, f"--port={port}", *options],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=dict(env),
-            cwd=cwd,
+            env=dict(server_env),
+            cwd=root_dir,
             start_new_session=True,  # a Ctrl-C in the terminal reaches pytest, not the server
         )
-        server = make(proc, port, log_path, log_file)
+        server = make(
+            proc=proc,
+            port=port,
+            root_dir=root_dir,
+            log_path=log_path,
+            env=dict(env or {}),
+            _log_file=log_file,
+        )
         try:
             _wait_until_up(server, startup_timeout)
         except _PortTaken:

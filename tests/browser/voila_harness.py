@@ -13,8 +13,8 @@ cell, and only then sends the page; widgets then connect to that kernel. Pitfall
 
 from __future__ import annotations
 
+import functools
 import shutil
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -90,19 +90,12 @@ def start_voila_server(
         source.name,
     ]
     return spawn_server(
-        lambda port: [sys.executable, "-m", "voila", f"--port={port}", *options],
-        lambda proc, port, log_path, log_file: VoilaServer(
-            proc=proc,
-            port=port,
-            root_dir=root_dir,
-            log_path=log_path,
-            env=dict(env or {}),
-            notebook=source.name,
-            _log_file=log_file,
-        ),
+        ["voila", *options],
+        functools.partial(VoilaServer, notebook=source.name),
         base_dir=base_dir,
-        env={**isolated_env(base_dir), **(env or {})},
-        cwd=root_dir,
+        root_dir=root_dir,
+        server_env={**isolated_env(base_dir), **(env or {})},
+        env=env,
         startup_timeout=startup_timeout,
     )
 
