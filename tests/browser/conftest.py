@@ -8,6 +8,9 @@
 - ``page``: a fresh context and page per test (1280x900); the server's sessions are deleted after
   the test; on failure a full-page screenshot and the HTML go to ``test-artifacts/browser/``.
 - ``dialogs``: messages of every alert/confirm/prompt the page opened.
+- ``voila_server_factory(notebook, env=...)``: Voila serving one notebook, for one test; list it
+  BEFORE ``page`` in the test's arguments, so the page (and its failure screenshot) is torn
+  down while the server still runs.
 - ``twyn_emulator`` / ``emulator_env``: a Twyn emulator at 60x in the test process, and the env
   that points kernels at it (``tw.connect()`` in a notebook then talks to it).
 """
@@ -30,9 +33,10 @@ from .harness import (
     LabServer,
     LabServerFactory,
     chromium_path,
-    package_env,
+    emulator_env_for,
     start_lab_server,
 )
+from .voila_harness import VoilaServer, VoilaServerFactory, start_voila_server
 
 if TYPE_CHECKING:
     from twyn_widgets.emulator import Emulator
@@ -43,6 +47,8 @@ EMULATOR_SPEED = 60.0
 _SERVERS = pytest.StashKey[dict[tuple[object, ...], LabServer]]()
 _LOG_OFFSETS = pytest.StashKey[dict[int, int]]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+#: Servers started for one test only (Voila), beside the session's JupyterLab servers.
+_TEST_SERVERS = pytest.StashKey[list[VoilaServer]]()
 
 
 def artifacts_dir(config: pytest.Config) -> Path:
@@ -75,11 +81,15 @@ def pytest_runtest_makereport(
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     if report.failed and report.when in ("setup", "call"):
         offsets = item.stash.get(_LOG_OFFSETS, {})
-        for server in item.config.stash.get(_SERVERS, {}).values():
+        servers = [
+            *item.config.stash.get(_SERVERS, {}).values(),
+            *item.stash.get(_TEST_SERVERS, []),
+        ]
+        for server in servers:
             log = server.read_log(start=offsets.get(id(server), 0))
             if not log.strip():
                 continue
-            report.sections.append((f"jupyter server log (port {server.port})", log))
+            report.sections.append((f"{server.kind} server log (port {server.port})", log))
             out = artifacts_dir(item.config) / f"{artifact_stem(item)}.server-{server.port}.log"
             out.write_text(server.read_log(max_chars=2_000_000), encoding="utf-8")
     return report
@@ -144,6 +154,35 @@ def lab_env() -> dict[str, str]:
 def lab_server(lab_server_factory: LabServerFactory, lab_env: dict[str, str]) -> LabServer:
     """The session's server for ``lab_env`` (started on first use)."""
     return lab_server_factory(env=lab_env)
+
+
+@pytest.fixture
+def browser_artifacts(request: pytest.FixtureRequest) -> Path:
+    """``test-artifacts/browser/``: where a test saves what a person should look at."""
+    return artifacts_dir(request.config)
+
+
+@pytest.fixture
+def voila_server_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[VoilaServerFactory]:
+    """Serve a notebook with Voila for this test: ``voila_server_factory(name, env={...})``.
+
+    Each call starts its own server on a fresh copy; every page load of it starts a kernel and
+    runs the notebook. All are stopped (by PID) after the test, and their kernels with them.
+    """
+    servers = request.node.stash.setdefault(_TEST_SERVERS, [])
+
+    def factory(notebook: str | Path, env: Mapping[str, str] | None = None) -> VoilaServer:
+        base = tmp_path / f"voila-{len(servers)}"
+        base.mkdir()
+        server = start_voila_server(base, notebook, env=env)
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,9 +277,4 @@ def twyn_emulator() -> Iterator[Emulator]:
 def emulator_env(twyn_emulator: Emulator) -> dict[str, str]:
     """Env for ``lab_env``: kernels import this checkout and ``tw.connect()`` reaches
     :func:`twyn_emulator` with its key, URL and time scale."""
-    return {
-        **package_env(),
-        "TWYN_API_KEY": twyn_emulator.api_key,
-        "TWYN_BASE_URL": twyn_emulator.base_url,
-        "TWYN_TIME_SCALE": repr(1 / EMULATOR_SPEED),
-    }
+    return emulator_env_for(twyn_emulator)

@@ -18,6 +18,7 @@ Pitfalls handled here (each one cost a flaky run before):
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -32,9 +33,12 @@ import urllib.request
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict, TypeVar
 
 from playwright.sync_api import Page
+
+if TYPE_CHECKING:
+    from twyn_widgets.emulator import Emulator
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = HERE / "notebooks"
@@ -84,6 +88,31 @@ BUTTON = "button.jupyter-widgets.jupyter-button"
 #: A code cell's ``[n]:`` prompt.
 INPUT_PROMPT = ".jp-CodeCell .jp-InputArea-prompt"
 
+# twyn-widgets' own classes. Every front end of the package keeps these names, so the tests
+# select by them and read what a person sees there (text, a bar's width), never widget
+# internals: if a class is renamed, it changes here only.
+
+#: A :class:`SimulationWatcher`; the API's status (``COMPLETED_ANALYSIS``), its elapsed readout
+#: and its outcome word (``running``, ``done``, ``failed``, ...).
+WATCHER = ".twyn-watcher"
+WATCHER_STATUS = f"{WATCHER} .twyn-status"
+WATCHER_ELAPSED = f"{WATCHER} .twyn-elapsed"
+WATCHER_OUTCOME = f"{WATCHER} .twyn-outcome"
+#: A :class:`SimulationBoard`: its counts line ("3 simulations: 1 running, ...") and its rows.
+BOARD = ".twyn-board"
+BOARD_COUNTS = f"{BOARD} .twyn-counts"
+BOARD_ROW = f"{BOARD} .twyn-row"
+#: Cells of every row, one match per row (so a recorder's match index is the row's index).
+ROW_PHASE = f"{BOARD_ROW} .twyn-row-phase"
+ROW_ELAPSED = f"{BOARD_ROW} .twyn-row-elapsed"
+ROW_BAR = f"{BOARD_ROW} .twyn-row-bar"
+ROW_OUTCOME = f"{BOARD_ROW} .twyn-row-outcome"
+#: A failed row's ``error_log`` (inside :data:`ROW_OUTCOME`).
+ROW_ERROR = f"{BOARD_ROW} .twyn-row-error"
+#: A :class:`SimulationLauncher` (its form, then a watcher per run below it).
+LAUNCHER = ".twyn-launcher"
+LAUNCHED_WATCHER = f"{LAUNCHER} {WATCHER}"
+
 Ui = Literal["lab", "notebook7"]
 T = TypeVar("T")
 
@@ -101,26 +130,80 @@ def free_port() -> int:
 
 
 @dataclass
-class LabServer:
-    """A running ``python -m jupyterlab`` started by :func:`start_lab_server`.
+class ServerProcess:
+    """A server the tests started (JupyterLab or Voila): its process, port, root and log.
 
-    It serves both JupyterLab (``/lab``) and Notebook 7 (``/notebooks``). Its environment (and so
-    every kernel's: the server hands its own environment to the kernels it starts) is the test
-    process's, plus :attr:`env`.
+    Its environment (and so every kernel's: a server hands its own environment to the kernels
+    it starts) is the test process's, plus :attr:`env`.
     """
+
+    #: What the server is called in error messages.
+    kind: ClassVar[str] = "server"
 
     proc: subprocess.Popen[bytes]
     port: int
-    token: str
     root_dir: Path
     log_path: Path
     env: dict[str, str]
-    notebook_dirs: tuple[Path, ...] = (NOTEBOOKS_DIR,)
-    _log_file: Any = field(default=None, repr=False)
+    _log_file: Any = field(default=None, repr=False, kw_only=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def answers(self) -> bool:
+        """Whether the server serves requests yet (a cheap request that starts no kernel)."""
+        raise NotImplementedError
+
+    # -- log & lifetime -----------------------------------------------------------------------
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def read_log(self, start: int = 0, max_chars: int = 20_000) -> str:
+        """The server log from byte ``start`` on, cut to its last ``max_chars`` characters."""
+        with self.log_path.open("rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode("utf-8", "replace")
+        if len(text) > max_chars:
+            text = "[... cut ...]\n" + text[-max_chars:]
+        return text
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the server by its PID (it shuts its kernels down), then kill after a timeout."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # The server runs in its own process group (start_new_session): that group holds
+                # only it and the kernels it started.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+@dataclass
+class LabServer(ServerProcess):
+    """A running ``python -m jupyterlab`` started by :func:`start_lab_server`.
+
+    It serves both JupyterLab (``/lab``) and Notebook 7 (``/notebooks``).
+    """
+
+    kind: ClassVar[str] = "jupyterlab"
+
+    token: str
+    notebook_dirs: tuple[Path, ...] = (NOTEBOOKS_DIR,)
+
+    def answers(self) -> bool:
+        try:
+            self.api("GET", "/api/status", timeout=2.0)
+        except (OSError, urllib.error.URLError):
+            return False
+        return True
 
     def url(self, path: str, **query: str) -> str:
         """Absolute URL of ``path`` on this server, with the token in the query string."""
@@ -166,47 +249,24 @@ class LabServer:
         The copy is refreshed on every call, so outputs autosaved by an earlier test never leak
         into the next one.
         """
-        source = Path(notebook)
-        if not source.is_absolute() and len(source.parts) == 1:
-            candidates = [d / source for d in self.notebook_dirs if (d / source).is_file()]
-            if not candidates:
-                dirs = ", ".join(str(d) for d in self.notebook_dirs)
-                raise FileNotFoundError(f"notebook {notebook!r} not found in: {dirs}")
-            source = candidates[0]
-        if not source.is_file():
-            raise FileNotFoundError(f"notebook {source} does not exist")
+        source = find_notebook(notebook, self.notebook_dirs)
         shutil.copyfile(source, self.root_dir / source.name)
         return source.name
 
-    # -- log & lifetime -----------------------------------------------------------------------
 
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def read_log(self, start: int = 0, max_chars: int = 20_000) -> str:
-        """The server log from byte ``start`` on, cut to its last ``max_chars`` characters."""
-        with self.log_path.open("rb") as fh:
-            fh.seek(start)
-            text = fh.read().decode("utf-8", "replace")
-        if len(text) > max_chars:
-            text = "[... cut ...]\n" + text[-max_chars:]
-        return text
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM the server by its PID (it shuts its kernels down), then kill after a timeout."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                # The server runs in its own process group (start_new_session): that group holds
-                # only it and the kernels it started.
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=timeout)
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+def find_notebook(notebook: str | Path, dirs: Sequence[Path] = (NOTEBOOKS_DIR,)) -> Path:
+    """The file of ``notebook``: a bare file name is looked up in ``dirs``, else it is a path."""
+    source = Path(notebook)
+    if not source.is_absolute() and len(source.parts) == 1:
+        candidates = [d / source for d in dirs if (d / source).is_file()]
+        if not candidates:
+            raise FileNotFoundError(
+                f"notebook {notebook!r} not found in: {', '.join(str(d) for d in dirs)}"
+            )
+        source = candidates[0]
+    if not source.is_file():
+        raise FileNotFoundError(f"notebook {source} does not exist")
+    return source
 
 
 def package_env() -> dict[str, str]:
@@ -218,6 +278,32 @@ def package_env() -> dict[str, str]:
     """
     paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     return {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
+def isolated_env(base_dir: Path) -> dict[str, str]:
+    """The test process's env with Jupyter's and IPython's config and runtime dirs below
+    ``base_dir`` (created here), so the user's own configuration stays out of the test."""
+    dirs = {
+        "JUPYTER_CONFIG_DIR": "config",
+        "JUPYTER_RUNTIME_DIR": "runtime",
+        "IPYTHONDIR": "ipython",
+    }
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name, sub in dirs.items():
+        (base_dir / sub).mkdir(parents=True, exist_ok=True)
+        env[name] = str(base_dir / sub)
+    return env
+
+
+def emulator_env_for(emulator: Emulator) -> dict[str, str]:
+    """Env for a server whose kernels should reach ``emulator``: they import this checkout,
+    and ``tw.connect()`` there finds its key, URL and time scale."""
+    return {
+        **package_env(),
+        "TWYN_API_KEY": emulator.api_key,
+        "TWYN_BASE_URL": emulator.base_url,
+        "TWYN_TIME_SCALE": repr(1 / emulator.speed),
+    }
 
 
 #: ``lab_server_factory(env=None, notebook_dirs=(NOTEBOOKS_DIR,)) -> LabServer`` (a fixture).
@@ -257,10 +343,7 @@ def start_lab_server(
     root_dir = base_dir / "root"
     settings_dir = base_dir / "settings"
     workspaces_dir = base_dir / "workspaces"
-    config_dir = base_dir / "config"
-    runtime_dir = base_dir / "runtime"
-    ipython_dir = base_dir / "ipython"
-    for d in (root_dir, workspaces_dir, config_dir, runtime_dir, ipython_dir):
+    for d in (root_dir, workspaces_dir):
         d.mkdir(parents=True, exist_ok=True)
     notification = settings_dir / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True, exist_ok=True)
@@ -273,15 +356,10 @@ def start_lab_server(
 
     token = secrets.token_hex(24)
     server_env = {
-        **os.environ,
-        # Keep the user's own Jupyter/IPython configuration and runtime files out of the test.
-        "JUPYTER_CONFIG_DIR": str(config_dir),
-        "JUPYTER_RUNTIME_DIR": str(runtime_dir),
-        "IPYTHONDIR": str(ipython_dir),
+        **isolated_env(base_dir),
         # Notebook 7 reads these too (it has its own copies of the LabApp options below).
         "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(workspaces_dir),
-        "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
     options = [
@@ -300,29 +378,59 @@ def start_lab_server(
         f"--JupyterNotebookApp.workspaces_dir={workspaces_dir}",
         "--JupyterNotebookApp.expose_app_in_browser=True",
     ]
-    # The free port is free only "a moment ago": if another process takes it first, the server
-    # exits saying so, and we try another port.
+    return spawn_server(
+        ["jupyterlab", *options],
+        functools.partial(LabServer, token=token, notebook_dirs=tuple(notebook_dirs)),
+        base_dir=base_dir,
+        root_dir=root_dir,
+        server_env=server_env,
+        env=env,
+        startup_timeout=startup_timeout,
+    )
+
+
+S = TypeVar("S", bound=ServerProcess)
+
+
+def spawn_server(
+    module_and_options: Sequence[str],
+    make: Callable[..., S],
+    *,
+    base_dir: Path,
+    root_dir: Path,
+    server_env: Mapping[str, str],
+    env: Mapping[str, str] | None,
+    startup_timeout: float,
+) -> S:
+    """Run ``python -m <module> --port=<free port> <options>`` in ``root_dir``, logging to
+    ``base_dir``, and wait until it answers.
+
+    ``make(proc=, port=, root_dir=, log_path=, env=, _log_file=)`` wraps the process (a
+    :class:`ServerProcess` class, its own fields bound with :func:`functools.partial`);
+    ``server_env`` is its whole environment, ``env`` the extra part it records. The free port is
+    free only "a moment ago": if another process takes it first, the server exits saying so (it
+    must be told not to move to another port itself), and this tries another port, three times.
+    """
+    module, *options = module_and_options
     for attempt in range(1, 4):
         port = free_port()
         log_path = base_dir / f"server-{attempt}.log"
         log_file = log_path.open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", f"--port={port}", *options],
+            [sys.executable, "-m", module, f"--port={port}", *options],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=server_env,
+            env=dict(server_env),
             cwd=root_dir,
             start_new_session=True,  # a Ctrl-C in the terminal reaches pytest, not the server
         )
-        server = LabServer(
+        server = make(
             proc=proc,
             port=port,
-            token=token,
             root_dir=root_dir,
             log_path=log_path,
             env=dict(env or {}),
-            notebook_dirs=tuple(notebook_dirs),
             _log_file=log_file,
         )
         try:
@@ -339,8 +447,8 @@ class _PortTaken(RuntimeError):
     pass
 
 
-def _wait_until_up(server: LabServer, timeout: float) -> None:
-    """Poll ``/api/status`` and ``proc.poll()`` together until the server answers."""
+def _wait_until_up(server: ServerProcess, timeout: float) -> None:
+    """Poll :meth:`ServerProcess.answers` and ``proc.poll()`` together until it answers."""
     deadline = time.monotonic() + timeout
     while True:
         if server.proc.poll() is not None:
@@ -348,17 +456,14 @@ def _wait_until_up(server: LabServer, timeout: float) -> None:
             log = server.read_log()
             error = _PortTaken if "already in use" in log else RuntimeError
             raise error(
-                f"jupyterlab exited with code {server.proc.returncode} while starting:\n{log}"
+                f"{server.kind} exited with code {server.proc.returncode} while starting:\n{log}"
             )
-        try:
-            server.api("GET", "/api/status", timeout=2.0)
+        if server.answers():
             return
-        except (OSError, urllib.error.URLError):
-            pass
         if time.monotonic() > deadline:
             server.stop()
             raise TimeoutError(
-                f"jupyterlab did not answer /api/status in {timeout:.0f} s:\n{server.read_log()}"
+                f"{server.kind} did not answer in {timeout:.0f} s:\n{server.read_log()}"
             )
         time.sleep(0.2)
 
