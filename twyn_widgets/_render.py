@@ -435,7 +435,11 @@ def finals_html(titles: Mapping[str, str], finals: Mapping[str, Mapping[str, flo
     return (
         f'<div class="twyn-finals" style="margin-top:8px;color:{TEXT}">'
         f"<b>Final values</b> (as <code>tw.compare(results)</code> gives them)"
-        f'<div style="overflow-x:auto"><table style="border-collapse:collapse;color:{TEXT}">'
+        # Why a width of 0 that grows to the container's: a block that only scrolls still
+        # gives its container its table's width where the container shrink-wraps (Voila's
+        # output area), which pushed the board's own columns off-screen.
+        f'<div style="overflow-x:auto;width:0;min-width:100%">'
+        f'<table style="border-collapse:collapse;color:{TEXT}">'
         f'<thead><tr><th style="text-align:left;padding:2px 8px">Simulation</th>{head}</tr>'
         f"</thead><tbody>{body}</tbody></table></div></div>"
     )
