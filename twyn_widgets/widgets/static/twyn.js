@@ -89,14 +89,18 @@ const CSS = `
 .twyn-board pre { white-space: pre-wrap; color: inherit; background: transparent; margin: 2px 0; }
 `;
 
-function ensureStyle() {
-  // Why by id on the document: several views (and both widget kinds) share one page; one
+function ensureStyle(el) {
+  // Why by id, once per root: several views (and both widget kinds) share one page, one
   // <style> serves them all, and a view removed later must not take it away from the others.
-  if (document.getElementById("twyn-widgets-style")) return;
+  // Why the view's root node: marimo draws each widget inside a shadow root, which a <style>
+  // in the document's head does not reach (the bars were 0 px high there).
+  const root = el.getRootNode();
+  const inShadow = typeof ShadowRoot !== "undefined" && root instanceof ShadowRoot;
+  if ((inShadow ? root : document).getElementById("twyn-widgets-style")) return;
   const style = document.createElement("style");
   style.id = "twyn-widgets-style";
   style.textContent = CSS;
-  document.head.appendChild(style);
+  (inShadow ? root : document.head).appendChild(style);
 }
 
 function node(tag, cls, text) {
@@ -478,7 +482,7 @@ function renderBoard(model, el) {
 
 export default {
   render({ model, el }) {
-    ensureStyle();
+    ensureStyle(el);
     return model.get("kind") === "board" ? renderBoard(model, el) : renderWatcher(model, el);
   },
 };
