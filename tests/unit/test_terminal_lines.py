@@ -583,6 +583,21 @@ def test_a_board_counts_running_rows_and_prints_a_stopped_row_in_its_streams_gly
     ]
 
 
+def test_a_watch_stopped_mid_phase_ends_with_the_time_it_ran_by_the_server_clock(
+    wall: type[Frozen],
+) -> None:
+    clock = Clock()
+    line, out = tty_line(clock, columns=120)
+    watch = FakeWatch(snap(WatchState.STOPPED))
+    face = T.WaitFace([watch], board=False, line=line)  # type: ignore[list-item]
+    clock.now = 1  # the line's clock: not what the final line counts
+    face.finish()
+    assert out.getvalue() == (
+        "\r! Price Increase Churn Analysis for… · stopped watching after 3 min 36 s · "
+        "last seen PROCESSING_SIMULATION · 1a2b3c4d\x1b[K\n"
+    )
+
+
 def test_elapsed_time_without_timestamps_counts_from_the_face_on_the_lines_clock() -> None:
     clock = Clock()
     clock.now = 100.0
