@@ -11,7 +11,7 @@ import pytest
 from twyn_widgets._estimate import estimate
 from twyn_widgets.models import Simulation
 from twyn_widgets.polling import WatchSnapshot, WatchState
-from twyn_widgets.widgets._viewstate import LOG_LIMIT, sim_state
+from twyn_widgets.widgets._viewstate import LOG_LIMIT, ModelTracker, sim_state
 
 T0 = datetime(2025, 11, 24, 1, 0, 0, tzinfo=timezone.utc)
 
@@ -143,3 +143,166 @@ def test_the_model_is_small_plain_json() -> None:
     text = json.dumps(model)
     assert json.loads(text) == model
     assert len(text) < 700
+
+
+def test_the_model_has_exactly_the_keys_the_browser_reads() -> None:
+    model = sim_state(snap(SIMULATING, notice="retrying"), T0 + timedelta(seconds=100))
+    assert set(model) == {
+        "id", "title", "state", "word", "accent", "status", "phase", "notice", "ended",
+        "detail", "log", "started", "finished", "anchors",
+    }  # fmt: skip
+    assert model["id"] == "s1"
+    assert model["title"] == "Price rise"
+    assert model["state"] == "watching"
+    assert model["status"] == "PROCESSING_SIMULATION"
+    assert model["phase"] == "Simulator, 2 of 3"
+    assert model["notice"] == "retrying"
+    assert sim_state(snap(SIMULATING), T0)["notice"] == ""
+
+
+def test_the_accent_follows_how_the_watch_stands() -> None:
+    done = sim(("PENDING", 0), ("COMPLETED_ANALYSIS", 9))
+    failed = sim(("PENDING", 0), ("PROCESSING_SIMULATION", 5), ("FAILED", 9))
+    running = sim_state(snap(SIMULATING), T0)["accent"]
+    success = sim_state(snap(done, WatchState.SUCCEEDED), T0)["accent"]
+    failure = sim_state(snap(failed, WatchState.FAILED), T0)["accent"]
+    assert "info" in running
+    assert "success" in success
+    assert "error" in failure
+
+
+def test_anchor_times_keep_milliseconds_and_progress_four_decimals() -> None:
+    # A server timestamp with microseconds: the model keeps milliseconds, no more, no less.
+    start = 91.123456
+    odd = sim(("PENDING", 0), ("PROCESSING_SIMULATION", start))
+    model = sim_state(snap(odd), T0 + timedelta(seconds=100))
+    first = model["anchors"][0]
+    assert first[0] == round(T0.timestamp() + start, 3)
+    assert first[0] != round(T0.timestamp() + start, 4)
+    for t, progress, _ in model["anchors"]:
+        exact = estimate(odd, datetime.fromtimestamp(t, timezone.utc)).progress
+        assert progress == round(exact, 4)
+    assert any(p != round(p, 3) for _, p, _ in model["anchors"])  # a fifth decimal would show
+
+
+def test_the_anchors_follow_the_clients_time_scale() -> None:
+    # An emulator running ten times faster: the phase's curve is ten times shorter.
+    fast = snap(SIMULATING, time_scale=0.1)
+    anchors = sim_state(fast, T0 + timedelta(seconds=95))["anchors"]
+    for t, progress, _ in anchors:
+        est = fast.estimate(datetime.fromtimestamp(t, timezone.utc))
+        assert progress == pytest.approx(est.progress, abs=1e-4)
+    span = anchors[-1][0] - anchors[0][0]
+    normal = sim_state(snap(SIMULATING), T0 + timedelta(seconds=95))["anchors"]
+    assert span == pytest.approx((normal[-1][0] - normal[0][0]) / 10)
+
+
+def test_a_status_of_no_known_phase_holds_one_point_where_it_began() -> None:
+    future = sim(("PENDING", 0), ("WARMING_UP", 5))
+    model = sim_state(snap(future), T0 + timedelta(seconds=60))
+    assert model["anchors"] == [[(T0 + timedelta(seconds=5)).timestamp(), 0.0, None]]
+    assert model["status"] == "WARMING_UP"
+
+
+def test_a_phase_without_timestamps_holds_one_point_at_now() -> None:
+    bare = Simulation.from_json({"id": "s1", "status": "PROCESSING_SIMULATION"})
+    moment = T0 + timedelta(seconds=60)
+    model = sim_state(snap(bare), moment, started=12345.0)
+    assert [a[0] for a in model["anchors"]] == [moment.timestamp()]
+    assert model["started"] == 12345.0
+
+
+def test_a_watch_stopped_before_any_answer_ends_its_clock_now() -> None:
+    moment = T0 + timedelta(seconds=30)
+    model = sim_state(WatchSnapshot("s1", state=WatchState.STOPPED), moment, started=12345.0)
+    assert model["anchors"] == [[moment.timestamp(), 0.0, None]]
+    assert model["finished"] == moment.timestamp()
+    assert model["detail"] == ""
+    assert model["ended"] is True
+
+
+def test_a_failure_without_an_error_log_says_so_and_has_no_log() -> None:
+    for log in (None, "", "  \n \n"):
+        failed = sim(("PENDING", 0), ("PROCESSING_SIMULATION", 5), ("FAILED", 9), error_log=log)
+        model = sim_state(snap(failed, WatchState.FAILED), T0)
+        assert model["detail"] == "the server gave no error_log", log
+        assert model["log"] == (log or "")
+
+
+def test_only_a_failure_shows_an_error_log() -> None:
+    # The server may leave an error_log on a run that went on (a retried step): it is not
+    # why the run stands where it does, so the live view shows no log for it.
+    noted = {**SIMULATING.raw, "error_log": "step 3 retried"}
+    model = sim_state(snap(Simulation.from_json(noted)), T0 + timedelta(seconds=100))
+    assert model["log"] == ""
+    assert model["detail"] == ""
+
+
+# -- the tracker: one watch's floor and the model last sent ---------------------------------------
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_two_polls_of_one_status_send_the_model_once() -> None:
+    tracker = ModelTracker(started=12345.0)
+    first = tracker.update(snap(SIMULATING, polls=3), at(100))
+    assert first is not None
+    assert tracker.sent == first
+    # The bar starts where the first poll saw it, not at the phase's start.
+    assert first["anchors"][0][1] == round(estimate(SIMULATING, at(100)).progress, 4)
+    assert tracker.update(snap(SIMULATING, polls=9), at(170)) is None
+    assert tracker.model(snap(SIMULATING, polls=12), at(180)) == first
+    # The progress shown goes on, though the model does not change.
+    assert tracker.shown == estimate(SIMULATING, at(170)).progress
+    assert tracker.sent == first
+
+
+def test_the_progress_shown_never_steps_back_and_reads_full_on_success() -> None:
+    tracker = ModelTracker(started=0.0)
+    assert tracker.progress(snap(SIMULATING), at(100)) == estimate(SIMULATING, at(100)).progress
+    assert tracker.progress(snap(SIMULATING), at(300)) == estimate(SIMULATING, at(300)).progress
+    assert tracker.progress(snap(SIMULATING), at(100)) == estimate(SIMULATING, at(300)).progress
+    done = sim(("PENDING", 0), ("COMPLETED_ANALYSIS", 345))
+    assert tracker.progress(snap(done, WatchState.SUCCEEDED), at(400)) == 1.0
+
+
+def test_a_failure_holds_the_bar_where_it_stood() -> None:
+    failed = sim(
+        ("PENDING", 0), ("PROCESSING_CONFIG", 1), ("COMPLETED_CONFIG", 90),
+        ("PROCESSING_SIMULATION", 91), ("FAILED", 150),
+    )  # fmt: skip
+    tracker = ModelTracker(started=0.0)
+    tracker.update(snap(SIMULATING), at(400))
+    stood = estimate(SIMULATING, at(400)).progress
+    assert estimate(failed, at(400)).progress < stood  # taken at the failure: lower
+    model = tracker.update(snap(failed, WatchState.FAILED), at(401))
+    assert model is not None
+    assert model["anchors"] == [[at(150).timestamp(), round(stood, 4), None]]
+
+
+def test_the_floor_moves_when_the_status_or_the_state_changes_only() -> None:
+    tracker = ModelTracker(started=0.0)
+    tracker.update(snap(SIMULATING), at(100))
+    tracker.update(snap(SIMULATING), at(300))  # same status: the floor stays
+    shown = estimate(SIMULATING, at(300)).progress
+    # A retry on the same status: a new state, so the floor is what was shown by then.
+    retrying = tracker.update(snap(SIMULATING, WatchState.RETRYING, notice="retry 1"), at(300))
+    assert retrying is not None
+    assert retrying["anchors"][0][1] == round(shown, 4)
+    # A new status of no known phase (estimate 0): the bar holds where it stood.
+    tracker = ModelTracker(started=0.0)
+    tracker.update(snap(SIMULATING), at(100))
+    tracker.update(snap(SIMULATING), at(300))
+    future = sim(("PENDING", 0), ("WARMING_UP", 305))
+    held = tracker.update(snap(future), at(310))
+    assert held is not None
+    assert held["anchors"] == [[at(305).timestamp(), round(shown, 4), None]]
+
+
+def test_the_tracker_counts_elapsed_time_from_its_start_without_timestamps() -> None:
+    tracker = ModelTracker(started=12345.0)
+    model = tracker.update(WatchSnapshot("s1"), T0)
+    assert model is not None
+    assert model["started"] == 12345.0
