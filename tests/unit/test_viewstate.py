@@ -11,7 +11,7 @@ import pytest
 from twyn_widgets._estimate import estimate
 from twyn_widgets.models import Simulation
 from twyn_widgets.polling import WatchSnapshot, WatchState
-from twyn_widgets.widgets._viewstate import LOG_LIMIT, sim_state
+from twyn_widgets.widgets._viewstate import LOG_LIMIT, ModelTracker, shown_at, sim_state
 
 T0 = datetime(2025, 11, 24, 1, 0, 0, tzinfo=timezone.utc)
 
@@ -27,10 +27,11 @@ def sim(*states: tuple[str, float], **extra: object) -> Simulation:
     })  # fmt: skip
 
 
-SIMULATING = sim(
+SIMULATING_STATES = (
     ("PENDING", 0), ("PROCESSING_CONFIG", 1), ("COMPLETED_CONFIG", 90),
     ("PROCESSING_SIMULATION", 91),
 )  # fmt: skip
+SIMULATING = sim(*SIMULATING_STATES)
 
 
 def snap(
@@ -143,3 +144,21 @@ def test_the_model_is_small_plain_json() -> None:
     text = json.dumps(model)
     assert json.loads(text) == model
     assert len(text) < 700
+
+
+def test_a_failure_seen_late_starts_its_bar_where_the_browser_had_got_to() -> None:
+    # The browser ran on along the running model's anchors for the seconds the kernel took to
+    # see the failure: the failed model (and the static outcome) must not step back below it.
+    tracker = ModelTracker(started=0.0)
+    running = tracker.update(snap(SIMULATING), T0 + timedelta(seconds=100))
+    assert running is not None
+    failed = sim(*SIMULATING_STATES, ("FAILED", 150), error_log="Simulator failed")
+    seen_late = T0 + timedelta(seconds=190)  # the browser kept going for 40 s more
+    browser = lerp(running["anchors"], seen_late.timestamp())
+    assert browser > estimate(failed, seen_late).progress + 0.05  # the case this pins
+    tracker.progress(snap(failed, WatchState.FAILED), seen_late)
+    model = tracker.update(snap(failed, WatchState.FAILED), seen_late)
+    assert model is not None
+    assert model["anchors"][0][1] == pytest.approx(browser, abs=1e-4)
+    assert tracker.progress(snap(failed, WatchState.FAILED), seen_late) >= browser - 1e-9
+    assert shown_at(running["anchors"], seen_late.timestamp()) == pytest.approx(browser)
