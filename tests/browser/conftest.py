@@ -234,13 +234,18 @@ def twyn_emulator() -> Iterator[Emulator]:
         yield emu
 
 
-@pytest.fixture
-def emulator_env(twyn_emulator: Emulator) -> dict[str, str]:
-    """Env for ``lab_env``: kernels import this checkout and ``tw.connect()`` reaches
-    :func:`twyn_emulator` with its key, URL and time scale."""
+def env_for_emulator(emulator: Emulator, speed: float) -> dict[str, str]:
+    """Env that points a server's kernels at ``emulator`` (running at ``speed``): they import
+    this checkout, and ``tw.connect()`` finds its key, URL and time scale."""
     return {
         **package_env(),
-        "TWYN_API_KEY": twyn_emulator.api_key,
-        "TWYN_BASE_URL": twyn_emulator.base_url,
-        "TWYN_TIME_SCALE": repr(1 / EMULATOR_SPEED),
+        "TWYN_API_KEY": emulator.api_key,
+        "TWYN_BASE_URL": emulator.base_url,
+        "TWYN_TIME_SCALE": repr(1 / speed),
     }
+
+
+@pytest.fixture
+def emulator_env(twyn_emulator: Emulator) -> dict[str, str]:
+    """Env for ``lab_env``: kernels reach :func:`twyn_emulator` (see :func:`env_for_emulator`)."""
+    return env_for_emulator(twyn_emulator, EMULATOR_SPEED)

@@ -76,9 +76,11 @@ class KernelFrames:
             channel, msg_type = "?", "comm_msg" if b"comm_msg" in _bytes(payload) else "?"
         self.frames.append(Frame(time.monotonic(), channel, msg_type, len(_bytes(payload))))
 
-    def between(self, start: float, end: float, msg_type: str = "comm_msg") -> list[Frame]:
-        """Frames of ``msg_type`` that arrived between two ``time.monotonic()`` readings."""
-        return [f for f in self.frames if start <= f.t <= end and f.msg_type == msg_type]
+    def between(self, start: float, end: float, *msg_types: str) -> list[Frame]:
+        """Frames of ``msg_types`` (``comm_msg`` if none given) that arrived between two
+        ``time.monotonic()`` readings."""
+        wanted = set(msg_types or ("comm_msg",))
+        return [f for f in self.frames if start <= f.t <= end and f.msg_type in wanted]
 
 
 def _bytes(payload: bytes | str) -> bytes:
