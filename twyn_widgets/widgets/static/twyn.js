@@ -119,6 +119,7 @@ const page = {
   done: 0,
   failed: 0,
   baseTitle: null,
+  titleWatch: null,
   watching: false,
 };
 
@@ -136,6 +137,23 @@ function marker() {
 function showMarker() {
   if (page.baseTitle === null) page.baseTitle = document.title;
   document.title = `${marker()} – ${page.baseTitle}`;
+  keepMarker();
+}
+
+function keepMarker() {
+  // Why: JupyterLab rewrites document.title whenever it saves its layout (a panel activated,
+  // the workspace stored); the marker must outlive that until the user is back, on top of
+  // whatever title the application set last.
+  const title = document.querySelector("title");
+  if (page.titleWatch || !title || typeof MutationObserver === "undefined") return;
+  page.titleWatch = new MutationObserver(() => {
+    if (page.baseTitle === null) return;
+    const prefix = `${marker()} – `;
+    if (document.title.startsWith(prefix)) return;
+    page.baseTitle = document.title;
+    document.title = prefix + page.baseTitle;
+  });
+  page.titleWatch.observe(title, { childList: true, characterData: true, subtree: true });
 }
 
 function clearMarker() {
