@@ -459,7 +459,9 @@ def run_all(page: Page, started_timeout: float = 10_000) -> None:
     finish: wait on the output or the widget text instead (status "idle" can lie).
     """
     page.locator(INPUT_PROMPT).first.wait_for(state="attached", timeout=started_timeout)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Why no `return`: the command's promise settles once every cell has run, and
+    # page.evaluate would wait for it (a cell that blocks, e.g. a wait, would hold us there).
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     try:
         page.wait_for_function(
             """(sel) => {

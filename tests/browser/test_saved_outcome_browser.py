@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 NOTEBOOK = "kept_outcome.ipynb"
 VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGETS = ".twyn-watcher, .twyn-board"
+LIVE = ".twyn-watcher.twyn-live, .twyn-board.twyn-live"
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 
@@ -98,7 +99,10 @@ def test_every_text_of_the_widgets_keeps_a_readable_contrast(
     run_all(page)
     page.locator(".twyn-board .twyn-row").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1_500)  # mid-run: bars, phases and notices are showing
-    live = text_contrasts(page, WIDGETS)
+    live = text_contrasts(page, LIVE)
+    live_texts = " ".join(c["text"] for c in live)
+    for part in ("elapsed", "Notify off", "Stop all", "running"):  # the live views, drawn
+        assert part in live_texts, (part, live_texts)
     _run_to_the_end(page)
     page.locator(".twyn-static").nth(1).wait_for(timeout=10_000)
     ended = text_contrasts(page, WIDGETS)
