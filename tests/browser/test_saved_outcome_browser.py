@@ -103,10 +103,13 @@ def test_every_text_of_the_widgets_keeps_a_readable_contrast(
     live_texts = " ".join(c["text"] for c in live)
     for part in ("elapsed", "Notify off", "Stop all", "running"):  # the live views, drawn
         assert part in live_texts, (part, live_texts)
+    out = artifacts_dir(request.config)
+    for kind in ("watcher", "board"):  # to look at: the live views mid-run
+        view = page.locator(f".twyn-{kind}.twyn-live").first
+        view.screenshot(path=str(out / f"live-{theme}-{ui}-{kind}.png"))
     _run_to_the_end(page)
     page.locator(".twyn-static").nth(1).wait_for(timeout=10_000)
     ended = text_contrasts(page, WIDGETS)
-    out = artifacts_dir(request.config)
     page.screenshot(path=str(out / f"theme-{theme}-{ui}.png"), full_page=True)
     # Why ":visible": the ended board's live view is being swapped for its static outcome here,
     # and the first match can be the node on its way out, which cannot be photographed.
