@@ -153,9 +153,7 @@ def test_a_board_ticks_every_row_in_the_browser_while_the_kernel_stays_quiet(
     open_notebook(page, tick_server, "board_five.ipynb")
     run_all(page)
     wait_running(page, ROWS, ".twyn-row-phase", 5, "Architect")
-    samples, start, end = sample(
-        page, ROWS, {"elapsed": ".twyn-row-elapsed", "bar": LIVE_FILL}
-    )
+    samples, start, end = sample(page, ROWS, {"elapsed": ".twyn-row-elapsed", "bar": LIVE_FILL})
 
     for row in range(5):
         elapsed = changes(series(samples, row, "elapsed"))

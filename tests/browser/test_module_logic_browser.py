@@ -8,6 +8,7 @@ reading of what the browser shows); ``readout`` puts them together for one simul
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ def _line(anchors: list[Anchor], t: float) -> dict[str, float | None]:
     """Straight lines between the anchors, held before the first and after the last."""
     if len(anchors) == 1 or t <= anchors[0][0]:
         return {"progress": anchors[0][1], "eta": anchors[0][2]}
-    for (t0, p0, e0), (t1, p1, e1) in zip(anchors, anchors[1:], strict=False):
+    for (t0, p0, e0), (t1, p1, e1) in itertools.pairwise(anchors):
         if t <= t1:
             f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
             eta = e1 if e0 is None or e1 is None else e0 + (e1 - e0) * f

@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 STATIC = ".twyn-watcher.twyn-static"
 #: A run at 60x lasts 4-8 s, plus the kernel's start.
 END_TIMEOUT = 30_000
+#: Between the tab title's marker and the page's own title (an en dash).
+DASH = "\u2013"
 #: After the end: time enough for a second (unwanted) notification to show up.
 SETTLE_MS = 1_500
 
@@ -135,11 +137,11 @@ def test_a_failed_run_notifies_with_the_first_line_of_its_error(
     (note,) = notes(page)
     assert note["title"] == "Notify: failing run"
     assert note["body"] == f"failed after {static_duration(page)}: {first_line}", note
-    assert page.title() == f"✗ 1 ended – {base}", page.title()
+    assert page.title() == f"✗ 1 ended {DASH} {base}", page.title()
     # The application renames the tab while the user is away (JupyterLab does when it saves
     # its layout): the marker stays in front of the new title.
     page.evaluate("() => { document.title = 'Renamed by the app'; }")
-    expect(page).to_have_title("✗ 1 ended – Renamed by the app")
+    expect(page).to_have_title(f"✗ 1 ended {DASH} Renamed by the app")
     set_away(page, False)
     expect(page).not_to_have_title(re.compile("✗"))
     assert_no_script_ran(page, dialogs)
@@ -168,7 +170,7 @@ def test_without_permission_the_title_tells_and_the_bell_says_why(
     base = start_and_leave(page)
 
     assert notes(page) == []  # no Notification was even constructed
-    assert page.title() == f"✓ 1 done – {base}", page.title()
+    assert page.title() == f"✓ 1 done {DASH} {base}", page.title()
     expect(page.locator(f"{LIVE_WATCHER} .twyn-bell-note")).to_contain_text("blocked")
     set_away(page, False)
     expect(page).to_have_title(base)
