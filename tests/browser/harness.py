@@ -479,6 +479,14 @@ def run_all(page: Page, started_timeout: float = 10_000) -> None:
         ) from exc
 
 
+def save_notebook(page: Page, timeout: float = 10_000) -> None:
+    """Save the open notebook (``docmanager:save``) and wait until it is no longer dirty."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=timeout
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Live-update recorder
 

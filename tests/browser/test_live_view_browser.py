@@ -32,6 +32,7 @@ from .harness import (
     open_notebook,
     percent,
     run_all,
+    save_notebook,
     wait_kernel_ready,
 )
 from .probes import KernelFrames
@@ -166,22 +167,24 @@ def test_a_board_ticks_every_row_in_the_browser_while_the_kernel_stays_quiet(
     print(f"board: {len(sent)} comm_msg in {end - start:.1f} s")
 
 
-def save(page: Page) -> None:
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=10_000
-    )
+def reload_mid_run(
+    page: Page, server: LabServer, notebook: str, running: tuple[str, str, int, str]
+) -> None:
+    """Run ``notebook``; once ``wait_running(page, *running)`` holds, save it and reload the
+    page (the kernel lives on), then wait for the kernel to be ready again."""
+    open_notebook(page, server, notebook)
+    run_all(page)
+    wait_running(page, *running)
+    save_notebook(page)
+    page.reload(wait_until="domcontentloaded")
+    wait_kernel_ready(page)
 
 
 def test_a_watcher_reloaded_mid_run_is_drawn_from_the_kernel_and_runs_to_the_end(
     page: Page, reload_server: LabServer
 ) -> None:
-    open_notebook(page, reload_server, "watcher_live.ipynb")
-    run_all(page)
-    wait_running(page, LIVE_WATCHER, ".twyn-status code", 1, "PROCESSING_")
-    save(page)
-    page.reload(wait_until="domcontentloaded")
-    wait_kernel_ready(page)
+    running = (LIVE_WATCHER, ".twyn-status code", 1, "PROCESSING_")
+    reload_mid_run(page, reload_server, "watcher_live.ipynb", running)
 
     # Drawn again at once from the kernel's model (no waiting for the next change), mid-run,
     # and ticking.
@@ -202,12 +205,9 @@ def test_a_watcher_reloaded_mid_run_is_drawn_from_the_kernel_and_runs_to_the_end
 def test_a_board_reloaded_mid_run_is_drawn_from_the_kernel_and_runs_to_the_end(
     page: Page, reload_server: LabServer
 ) -> None:
-    open_notebook(page, reload_server, "board_five.ipynb")
-    run_all(page)
-    wait_running(page, ROWS, ".twyn-row-phase", 5, "Architect")
-    save(page)
-    page.reload(wait_until="domcontentloaded")
-    wait_kernel_ready(page)
+    reload_mid_run(
+        page, reload_server, "board_five.ipynb", (ROWS, ".twyn-row-phase", 5, "Architect")
+    )
 
     # Drawn again at once from the kernel's rows, not row by row as they change.
     page.locator(LIVE_BOARD).wait_for(timeout=20_000)

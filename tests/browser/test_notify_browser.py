@@ -21,6 +21,7 @@ from .harness import (
     assert_no_script_ran,
     open_notebook,
     run_all,
+    save_notebook,
     wait_kernel_ready,
 )
 from .probes import (
@@ -109,10 +110,7 @@ def test_a_run_ending_while_the_page_is_away_notifies_once_and_marks_the_title(
 
     # Saved, then reloaded while away, with the kernel alive: the live view is drawn again
     # from the kernel's model, already ended; nothing is announced twice.
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=10_000
-    )
+    save_notebook(page)
     set_away(page, True)
     page.reload(wait_until="domcontentloaded")
     wait_kernel_ready(page)

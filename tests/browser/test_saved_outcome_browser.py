@@ -16,6 +16,7 @@ from .harness import (
     Ui,
     open_notebook,
     run_all,
+    save_notebook,
     text_contrasts,
     wait_for_text,
 )
@@ -50,10 +51,7 @@ def test_saved_and_reopened_without_a_kernel_the_outcome_shows(
     server = lab_server_factory(env=emulator_env)
     name = open_notebook(page, server, NOTEBOOK, ui=ui)
     _run_to_the_end(page)
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=10_000
-    )
+    save_notebook(page)
     assert server.delete_sessions() >= 1  # the kernel is gone
     page.close()
 
