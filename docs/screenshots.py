@@ -9,6 +9,8 @@ embedded emulator (no key: ``tw.connect()`` starts it in the kernel) and saves, 
 - ``watcher-result.png``: the same watcher once the result is in;
 - ``board.png``: a board of five simulations while some run and some have ended.
 
+With ``--theme dark`` it saves only the board, as ``board-dark.png`` (the guide shows it).
+
 Needs the test extra and Chromium (``/usr/bin/chromium``, or ``$TWYN_CHROMIUM``).
 """
 
@@ -27,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.harness import (  # noqa: E402 - the harness lives with the tests
     CHROMIUM_ARGS,
-    PROGRESS_BAR,
+    LIVE_FILL,
+    LIVE_WATCHER,
     chromium_path,
     open_notebook,
     package_env,
@@ -72,7 +75,7 @@ def _output(page: Page, cell: int) -> Locator:
 
 
 def _bar_percent(output: Locator) -> float:
-    bars = output.locator(PROGRESS_BAR)
+    bars = output.locator(f"{LIVE_WATCHER} {LIVE_FILL}")
     if bars.count() == 0:
         return 0.0
     return percent(bars.first.evaluate("el => el.style.width")) or 0.0
@@ -112,8 +115,9 @@ def take(out: Path, theme: str) -> list[Path]:
                 watcher, board = _output(page, 1), _output(page, 2)
                 _wait(page, lambda: 30 <= _bar_percent(watcher) < 90, what="the watcher mid-run")
                 path = out / f"watcher-running{suffix}.png"
-                watcher.screenshot(path=str(path))
-                saved.append(path)
+                if theme == "light":
+                    watcher.screenshot(path=str(path))
+                    saved.append(path)
                 _wait(
                     page,
                     lambda: (
@@ -132,8 +136,9 @@ def take(out: Path, theme: str) -> list[Path]:
                 )
                 page.wait_for_timeout(500)  # let the charts lay out
                 path = out / f"watcher-result{suffix}.png"
-                watcher.screenshot(path=str(path))
-                saved.append(path)
+                if theme == "light":
+                    watcher.screenshot(path=str(path))
+                    saved.append(path)
                 browser.close()
         finally:
             server.stop()

@@ -275,6 +275,5 @@ def twyn_emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator_env(twyn_emulator: Emulator) -> dict[str, str]:
-    """Env for ``lab_env``: kernels import this checkout and ``tw.connect()`` reaches
-    :func:`twyn_emulator` with its key, URL and time scale."""
+    """Env for ``lab_env``: kernels reach :func:`twyn_emulator` (see :func:`emulator_env_for`)."""
     return emulator_env_for(twyn_emulator)

@@ -113,6 +113,17 @@ ROW_ERROR = f"{BOARD_ROW} .twyn-row-error"
 LAUNCHER = ".twyn-launcher"
 LAUNCHED_WATCHER = f"{LAUNCHER} {WATCHER}"
 
+# twyn-widgets' live views, drawn by the package's ES module (``twyn.js``). Once a watch ends,
+# each display is replaced by the static outcome (``.twyn-static``), which keeps the classes of
+# the parts it shows (``.twyn-title``, ``.twyn-status``, ``.twyn-outcome``, ``.twyn-row`` ...).
+
+#: A live watcher (one simulation).
+LIVE_WATCHER = ".twyn-watcher.twyn-live"
+#: A live board (a table of simulations).
+LIVE_BOARD = ".twyn-board.twyn-live"
+#: The moving part of a live bar (watcher or board row); its value shows as ``style.width``.
+LIVE_FILL = ".twyn-fill"
+
 Ui = Literal["lab", "notebook7"]
 T = TypeVar("T")
 
@@ -553,7 +564,9 @@ def run_all(page: Page, started_timeout: float = 10_000) -> None:
     finish: wait on the output or the widget text instead (status "idle" can lie).
     """
     page.locator(INPUT_PROMPT).first.wait_for(state="attached", timeout=started_timeout)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Why no `return`: the command's promise settles once every cell has run, and
+    # page.evaluate would wait for it (a cell that blocks, e.g. a wait, would hold us there).
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     try:
         page.wait_for_function(
             """(sel) => {
@@ -571,14 +584,22 @@ def run_all(page: Page, started_timeout: float = 10_000) -> None:
         ) from exc
 
 
+def save_notebook(page: Page, timeout: float = 10_000) -> None:
+    """Save the open notebook (``docmanager:save``) and wait until it is no longer dirty."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=timeout
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Live-update recorder
 
 
 class Record(TypedDict):
     """One observed change: ``name`` (a key of the selectors dict), ``index`` (which match),
-    ``value`` (``style.width`` for a progress bar, else the trimmed text), ``t`` (ms,
-    ``performance.now()``)."""
+    ``value`` (``style.width`` for a progress bar, the computed background colour for a name
+    in ``colors``, else the trimmed text), ``t`` (ms, ``performance.now()``)."""
 
     name: str
     index: int
@@ -587,16 +608,18 @@ class Record(TypedDict):
 
 
 _RECORDER_JS = """
-([selectors, widthNames, classNames]) => {
+([selectors, widthNames, classNames, colorNames]) => {
   if (window.__twynRecorder) window.__twynRecorder.observer.disconnect();
   const records = [];
   const last = {};
   const widths = new Set(widthNames);
   const classes = new Set(classNames);
+  const colors = new Set(colorNames);
+  const isBar = (el) => el.classList.contains('progress-bar') || el.classList.contains('twyn-fill');
   const valueOf = (name, el) =>
     classes.has(name) ? el.className
-    : el.classList.contains('progress-bar') || widths.has(name)
-      ? el.style.width : el.textContent.trim();
+    : colors.has(name) ? getComputedStyle(el).backgroundColor
+    : isBar(el) || widths.has(name) ? el.style.width : el.textContent.trim();
   const sample = () => {
     const t = performance.now();
     for (const [name, sel] of Object.entries(selectors)) {
@@ -627,16 +650,18 @@ def install_recorder(
     *,
     widths: Collection[str] = (),
     classes: Collection[str] = (),
+    colors: Collection[str] = (),
 ) -> None:
     """Record every change of the elements matched by ``selectors`` (install BEFORE running).
 
-    ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar``, or
-    matched by a name in ``widths`` (e.g. a bar drawn in an HTML widget), the recorded value is
-    its ``style.width`` (e.g. ``"40%"``); for a name in ``classes``, its ``className``; for any
-    other its trimmed text. A record is added only when a value differs from the last one seen
-    for the same match.
+    ``selectors`` maps a name to a CSS selector. For an element with class ``progress-bar`` or
+    ``twyn-fill``, or matched by a name in ``widths`` (e.g. a bar drawn in static HTML), the
+    recorded value is its ``style.width`` (e.g. ``"40%"``); for a name in ``classes``, its
+    ``className``; for a name in ``colors``, its computed background colour (``"rgb(...)"``:
+    what a person sees, whatever CSS variable set it); for any other its trimmed text. A
+    record is added only when a value differs from the last one seen for the same match.
     """
-    page.evaluate(_RECORDER_JS, [dict(selectors), list(widths), list(classes)])
+    page.evaluate(_RECORDER_JS, [dict(selectors), list(widths), list(classes), list(colors)])
 
 
 def read_records(page: Page) -> list[Record]:
@@ -719,6 +744,23 @@ def progress_percent(page: Page, index: int = 0) -> float | None:
     if index >= len(values):
         raise AssertionError(f"only {len(values)} progress bar(s) on the page")
     return values[index]
+
+
+def resolved_color(page: Page, css: str) -> str:
+    """The computed colour of the CSS value ``css`` on this page, e.g.
+    ``"var(--jp-success-color1, #4caf50)"`` -> ``"rgb(56, 142, 60)"`` in JupyterLab's theme."""
+    color: str = page.evaluate(
+        """(css) => {
+             const probe = document.createElement('div');
+             probe.style.background = css;
+             document.body.appendChild(probe);
+             const value = getComputedStyle(probe).backgroundColor;
+             probe.remove();
+             return value;
+           }""",
+        css,
+    )
+    return color
 
 
 def label_texts(page: Page) -> list[str]:

@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from twyn_widgets._render import DANGER, INFO, SUCCESS
+
 from .harness import (
+    LIVE_BOARD,
+    LIVE_FILL,
     LabServer,
     assert_no_script_ran,
     changes,
@@ -16,6 +20,7 @@ from .harness import (
     percent,
     read_records,
     record_values,
+    resolved_color,
     run_all,
     texts,
     wait_for_output_data,
@@ -32,6 +37,7 @@ ROW_PHASE = f"{ROW} .twyn-row-phase"
 ROW_ELAPSED = f"{ROW} .twyn-row-elapsed"
 ROW_OUTCOME = f"{ROW} .twyn-row-outcome"
 STOP_ALL = f"{BOARD} button"
+LIVE_ROW = f"{LIVE_BOARD} tr.twyn-row"
 
 FAILING_ROW = 3  # board_five.ipynb: the fourth prompt carries [fail:analyst]
 COUNTS_TEXT = re.compile(r"5 simulations: (\d+) running, (\d+) done, (\d+) failed")
@@ -48,8 +54,17 @@ def test_board_rows_move_then_count_four_done_one_failed(
     open_notebook(page, lab_server, "board_five.ipynb")
     install_recorder(
         page,
-        {"bar": ROW_BAR, "elapsed": ROW_ELAPSED, "phase": ROW_PHASE, "counts": COUNTS},
+        {
+            "bar": ROW_BAR,
+            "elapsed": ROW_ELAPSED,
+            "phase": ROW_PHASE,
+            "counts": COUNTS,
+            "color": f"{LIVE_ROW} {LIVE_FILL}",
+            "error": f"{LIVE_ROW} .twyn-row-error",
+            "stop": f"{LIVE_BOARD} .twyn-stop",
+        },
         widths=("bar",),
+        colors=("color",),
     )
     run_all(page)
     wait_for_text(page, COUNTS, "0 running", timeout=30_000)
@@ -89,6 +104,17 @@ def test_board_rows_move_then_count_four_done_one_failed(
         assert len(elapsed) >= 4, (row, elapsed)
     failing_phases = changes(record_values(records, "phase", FAILING_ROW))
     assert failing_phases[-1] == "Analyst, 3 of 3", failing_phases
+    # Live, before the static face: rows ran in the running colour, ended green, the failed
+    # one red with its error_log's first line under it; "Stop all" showed while rows ran.
+    running, done, danger = (resolved_color(page, c) for c in (INFO, SUCCESS, DANGER))
+    for row in range(5):
+        colors = changes(record_values(records, "color", row))
+        assert colors[0] == running, (row, colors)
+        assert colors[-1] == (danger if row == FAILING_ROW else done), (row, colors)
+    live_error = [e for e in changes(record_values(records, "error")) if e]
+    assert live_error, records
+    assert log.strip().splitlines()[0].strip() in live_error[-1], (live_error, log)
+    assert "Stop all" in record_values(records, "stop"), record_values(records, "stop")
 
     # The counts were live: rows ran, then finished one by one into the final tally.
     counts = [COUNTS_TEXT.fullmatch(c) for c in changes(record_values(records, "counts"))]

@@ -16,6 +16,7 @@ from .harness import (
     Ui,
     open_notebook,
     run_all,
+    save_notebook,
     text_contrasts,
     wait_for_text,
 )
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 NOTEBOOK = "kept_outcome.ipynb"
 VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGETS = ".twyn-watcher, .twyn-board"
+LIVE = ".twyn-watcher.twyn-live, .twyn-board.twyn-live"
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 
@@ -49,10 +51,7 @@ def test_saved_and_reopened_without_a_kernel_the_outcome_shows(
     server = lab_server_factory(env=emulator_env)
     name = open_notebook(page, server, NOTEBOOK, ui=ui)
     _run_to_the_end(page)
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=10_000
-    )
+    save_notebook(page)
     assert server.delete_sessions() >= 1  # the kernel is gone
     page.close()
 
@@ -98,11 +97,17 @@ def test_every_text_of_the_widgets_keeps_a_readable_contrast(
     run_all(page)
     page.locator(".twyn-board .twyn-row").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1_500)  # mid-run: bars, phases and notices are showing
-    live = text_contrasts(page, WIDGETS)
+    live = text_contrasts(page, LIVE)
+    live_texts = " ".join(c["text"] for c in live)
+    for part in ("elapsed", "Notify off", "Stop all", "running"):  # the live views, drawn
+        assert part in live_texts, (part, live_texts)
+    out = artifacts_dir(request.config)
+    for kind in ("watcher", "board"):  # to look at: the live views mid-run
+        view = page.locator(f".twyn-{kind}.twyn-live").first
+        view.screenshot(path=str(out / f"live-{theme}-{ui}-{kind}.png"))
     _run_to_the_end(page)
     page.locator(".twyn-static").nth(1).wait_for(timeout=10_000)
     ended = text_contrasts(page, WIDGETS)
-    out = artifacts_dir(request.config)
     page.screenshot(path=str(out / f"theme-{theme}-{ui}.png"), full_page=True)
     # Why ":visible": the ended board's live view is being swapped for its static outcome here,
     # and the first match can be the node on its way out, which cannot be photographed.

@@ -12,10 +12,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from twyn_widgets._render import DANGER, INFO, SUCCESS
+
 from .harness import (
     INPUT_PROMPT,
+    LIVE_FILL,
+    LIVE_WATCHER,
     OUTPUT_TEXT,
-    PROGRESS_BAR,
     LabServer,
     LabServerFactory,
     Record,
@@ -30,6 +33,7 @@ from .harness import (
     read_records,
     record_times,
     record_values,
+    resolved_color,
     run_all,
     texts,
     wait_for_output_data,
@@ -39,8 +43,9 @@ from .harness import (
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 WATCHER = ".twyn-watcher"
-BAR = f"{WATCHER} {PROGRESS_BAR}"
-BAR_LABEL = f"{WATCHER} .widget-hprogress .widget-label"
+#: The live view's bar (the static outcome has its own, STATIC_BAR).
+BAR = f"{LIVE_WATCHER} {LIVE_FILL}"
+BAR_PERCENT = f"{LIVE_WATCHER} .twyn-pct"
 TITLE = f"{WATCHER} .twyn-title"
 PHASE = f"{WATCHER} .twyn-phase"
 STATUS = f"{WATCHER} .twyn-status"
@@ -51,9 +56,7 @@ FAILURE = f"{WATCHER} .twyn-failure"
 ENDED = f"{RESULT}, {FAILURE}"
 
 PHASES = ("Architect, 1 of 3", "Simulator, 2 of 3", "Analyst, 3 of 3")
-ELAPSED_TEXT = re.compile(r"elapsed (\d+ s|\d+:\d\d(:\d\d)?)")
-SUCCESS_BAR = re.compile(r"\bprogress-bar-success\b")
-DANGER_BAR = re.compile(r"\bprogress-bar-danger\b")
+ELAPSED_TEXT = re.compile(r"elapsed (\d+ s|\d+ min( \d+ s)?|\d+ h( \d+ min)?)")
 #: Once ended, the live view is replaced by static HTML with its own bar and percentage.
 STATIC = f"{WATCHER}.twyn-static"
 STATIC_BAR = f"{STATIC} .twyn-static-bar"
@@ -84,7 +87,7 @@ def wait_until_ended(page: Page, count: int = 1, timeout: float = END_TIMEOUT) -
     except Exception as exc:
         raise AssertionError(
             f"{count} watcher(s) did not end in {timeout / 1000:.0f} s; status lines: "
-            f"{texts(page, f'{WATCHER} .widget-html-content')!r}"
+            f"{texts(page, f'{WATCHER} .twyn-line')!r}"
         ) from exc
 
 
@@ -97,9 +100,19 @@ def assert_succeeded(page: Page, index: int = 0) -> None:
     )
 
 
-def bar_classes(records: list[Record]) -> list[str]:
-    """Every class list the live bar had, in order (recorded under the name ``barclass``)."""
-    return changes(record_values(records, "barclass"))
+def bar_colors(records: list[Record], index: int = 0) -> list[str]:
+    """Every colour the live bar was drawn in, in order (recorded under ``barcolor``)."""
+    return changes(record_values(records, "barcolor", index))
+
+
+def first_percent(records: list[Record], name: str, index: int, at_least: float) -> float | None:
+    """Time of the first ``name``/``index`` bar record at ``at_least`` percent or more."""
+    for record in records:
+        if record["name"] == name and record["index"] == index:
+            value = percent(record["value"])
+            if value is not None and value >= at_least:
+                return record["t"]
+    return None
 
 
 def bar_percents(records: list[Record], name: str = "bar", index: int = 0) -> list[float]:
@@ -146,9 +159,10 @@ def test_watcher_updates_live_then_shows_the_result(
             "elapsed": ELAPSED,
             "outcome": OUTCOME,
             "prompt": INPUT_PROMPT,
-            "barclass": BAR,
+            "barcolor": BAR,
+            "percent": BAR_PERCENT,
         },
-        classes=("barclass",),
+        colors=("barcolor",),
     )
     run_all(page)
     wait_until_ended(page)
@@ -173,16 +187,24 @@ def test_watcher_updates_live_then_shows_the_result(
     elapsed = changes(record_values(records, "elapsed"))
     assert all(ELAPSED_TEXT.fullmatch(e) for e in elapsed), elapsed
     assert len(elapsed) >= 4, elapsed  # ticked at least three times
+    # The number beside the bar says what the bar shows.
+    shown = [int(p.rstrip("%")) for p in changes(record_values(records, "percent"))]
+    assert len(shown) >= 4, shown
+    assert shown == sorted(shown), shown
+    assert shown[-1] == 100, shown
 
     # Non-blocking: the cell was done ("[1]:") while the bar still had a way to go.
     cell_done = first_time(records, "prompt", 0, r"^\[\d+\]:$")
-    full = first_time(records, "bar", 0, r"^100%$")
+    full = first_percent(records, "bar", 0, 100.0)
     assert cell_done is not None, record_values(records, "prompt")
     assert full is not None
     assert cell_done < full - 1_000, (cell_done, full)
 
-    # The live bar turned green before the static face took its place.
-    assert SUCCESS_BAR.search(bar_classes(records)[-1]), bar_classes(records)
+    # The live bar ran in the running colour, then turned green before the static face took
+    # its place.
+    colors = bar_colors(records)
+    assert colors[0] == resolved_color(page, INFO), colors
+    assert colors[-1] == resolved_color(page, SUCCESS), colors
     # The end state, static now.
     expect(page.locator(OUTCOME)).to_have_text("done")
     expect(page.locator(STATUS)).to_have_text("COMPLETED_ANALYSIS")
@@ -202,7 +224,18 @@ def test_failed_simulation_shows_the_phase_and_error_log_with_a_red_bar(
     page: Page, lab_server: LabServer, dialogs: list[str]
 ) -> None:
     open_notebook(page, lab_server, "watcher_failure.ipynb")
-    install_recorder(page, {"bar": BAR, "outcome": OUTCOME, "barclass": BAR}, classes=("barclass",))
+    install_recorder(
+        page,
+        {
+            "bar": BAR,
+            "outcome": OUTCOME,
+            "barcolor": BAR,
+            "livephase": f"{LIVE_WATCHER} .twyn-phase",
+            "livestatus": f"{LIVE_WATCHER} .twyn-status",
+            "livedetail": f"{LIVE_WATCHER} .twyn-detail",
+        },
+        colors=("barcolor",),
+    )
     run_all(page)
     wait_until_ended(page)
     assert_saved_summary(page, 'class="twyn-failure"')
@@ -216,10 +249,17 @@ def test_failed_simulation_shows_the_phase_and_error_log_with_a_red_bar(
     expect(page.locator(STATUS)).to_have_text("FAILED")
     expect(page.locator(PHASE)).to_have_text("Simulator, 2 of 3")
 
-    # The live bar turned red, and the static face keeps it at the progress it had reached
-    # (not reset, not full).
+    # The live view said where it failed and why (the error_log's first line) before the
+    # static face took its place; its bar turned red.
     records = read_records(page)
-    assert DANGER_BAR.search(bar_classes(records)[-1]), bar_classes(records)
+    assert changes(record_values(records, "livephase"))[-1] == "Simulator, 2 of 3", records
+    assert changes(record_values(records, "livestatus"))[-1] == "FAILED"
+    detail = [d for d in changes(record_values(records, "livedetail")) if d]
+    assert detail, record_values(records, "livedetail")
+    first_line = log.inner_text().strip().splitlines()[0].strip()
+    assert detail[-1] == first_line, (detail, first_line)
+    assert bar_colors(records)[-1] == resolved_color(page, DANGER), bar_colors(records)
+    # The static face keeps the bar at the progress it had reached (not reset, not full).
     expect(page.locator(STATIC)).to_have_attribute("data-state", "failed")
     bar = page.locator(STATIC_BAR)
     expect(bar).to_be_visible()
@@ -245,7 +285,7 @@ def test_markup_in_titles_and_config_names_shows_as_text(
     page.on("request", lambda request: requests.append(request.url))
 
     open_notebook(page, lab_server, "watcher_xss.ipynb")
-    install_recorder(page, {"title": TITLE})
+    install_recorder(page, {"title": TITLE, "live": f"{LIVE_WATCHER} .twyn-title"})
     run_all(page)
     wait_until_ended(page, count=3)
     for index in range(3):
@@ -256,8 +296,12 @@ def test_markup_in_titles_and_config_names_shows_as_text(
     assert texts(page, f"{RESULT} > div:first-child") == titles
     # Every value any title element ever had was one of the titles, as text. (Indexes shift
     # while the display update re-renders a watcher, so the values are not per watcher.)
-    seen = {r["value"] for r in read_records(page) if r["name"] == "title"}
+    records = read_records(page)
+    seen = {r["value"] for r in records if r["name"] == "title"}
     assert seen == set(titles), seen
+    # The live views drew them as text too, while they ran.
+    live = {r["value"] for r in records if r["name"] == "live"}
+    assert live == set(titles), live
     # Config names reach the chart (group headings, panel labels): text there too.
     chart = page.locator(f"{WATCHER} .twyn-chart").nth(2).inner_text()
     assert "<img src=x onerror=alert(3)>" in chart, chart
@@ -294,10 +338,10 @@ def test_twyn_wait_shows_a_live_watcher_while_its_cell_blocks(
             "bar": BAR,
             "prompt": INPUT_PROMPT,
             "outcome": OUTCOME,
-            "barclass": BAR,
+            "barcolor": BAR,
             "static": f"{STATIC} .twyn-status",
         },
-        classes=("barclass",),
+        colors=("barcolor",),
     )
     run_all(page)
     wait_for_text(page, OUTPUT_TEXT, "summary:", timeout=END_TIMEOUT)
@@ -333,7 +377,7 @@ def test_twyn_wait_shows_a_live_watcher_while_its_cell_blocks(
     assert_succeeded(page)
     expect(page.locator(f"{RESULT} .twyn-summary")).to_have_text(summary)
     expect(page.locator(STATIC)).to_have_attribute("data-state", "succeeded")
-    assert SUCCESS_BAR.search(bar_classes(records)[-1]), bar_classes(records)
+    assert bar_colors(records)[-1] == resolved_color(page, SUCCESS), bar_colors(records)
     assert_no_script_ran(page, dialogs)
 
 
@@ -348,7 +392,7 @@ def test_watcher_on_the_embedded_emulator_gets_its_result(
         env={**package_env(), "TWYN_API_KEY": "", "TWYN_EMULATOR_SPEED": "60"}
     )
     open_notebook(page, server, "watcher_live.ipynb")
-    install_recorder(page, {"bar": BAR, "barclass": BAR}, classes=("barclass",))
+    install_recorder(page, {"bar": BAR})
     run_all(page)
     wait_for_text(page, OUTPUT_TEXT, "using a local Twyn emulator")
     wait_until_ended(page)

@@ -11,7 +11,7 @@ import pytest
 from twyn_widgets._estimate import estimate
 from twyn_widgets.models import Simulation
 from twyn_widgets.polling import WatchSnapshot, WatchState
-from twyn_widgets.widgets._viewstate import LOG_LIMIT, ModelTracker, sim_state
+from twyn_widgets.widgets._viewstate import LOG_LIMIT, ModelTracker, shown_at, sim_state
 
 T0 = datetime(2025, 11, 24, 1, 0, 0, tzinfo=timezone.utc)
 
@@ -27,10 +27,11 @@ def sim(*states: tuple[str, float], **extra: object) -> Simulation:
     })  # fmt: skip
 
 
-SIMULATING = sim(
+SIMULATING_STATES = (
     ("PENDING", 0), ("PROCESSING_CONFIG", 1), ("COMPLETED_CONFIG", 90),
     ("PROCESSING_SIMULATION", 91),
 )  # fmt: skip
+SIMULATING = sim(*SIMULATING_STATES)
 
 
 def snap(
@@ -274,8 +275,13 @@ def test_a_failure_holds_the_bar_where_it_stood() -> None:
         ("PROCESSING_SIMULATION", 91), ("FAILED", 150),
     )  # fmt: skip
     tracker = ModelTracker(started=0.0)
-    tracker.update(snap(SIMULATING), at(400))
-    stood = estimate(SIMULATING, at(400)).progress
+    sent = tracker.update(snap(SIMULATING), at(400))
+    assert sent is not None
+    # Where it stood: the kernel's last estimate, or the browser's reading of the last
+    # anchors a second later, whichever is higher.
+    stood = max(
+        estimate(SIMULATING, at(400)).progress, shown_at(sent["anchors"], at(401).timestamp())
+    )
     assert estimate(failed, at(400)).progress < stood  # taken at the failure: lower
     model = tracker.update(snap(failed, WatchState.FAILED), at(401))
     assert model is not None
@@ -284,13 +290,19 @@ def test_a_failure_holds_the_bar_where_it_stood() -> None:
 
 def test_the_floor_moves_when_the_status_or_the_state_changes_only() -> None:
     tracker = ModelTracker(started=0.0)
-    tracker.update(snap(SIMULATING), at(100))
-    tracker.update(snap(SIMULATING), at(300))  # same status: the floor stays
-    shown = estimate(SIMULATING, at(300)).progress
+    first = tracker.update(snap(SIMULATING), at(100))
+    assert first is not None
+    assert tracker.update(snap(SIMULATING), at(300)) is None  # same status: the floor stays
+
+    def shown(t: float) -> float:
+        return max(
+            estimate(SIMULATING, at(300)).progress, shown_at(first["anchors"], at(t).timestamp())
+        )
+
     # A retry on the same status: a new state, so the floor is what was shown by then.
     retrying = tracker.update(snap(SIMULATING, WatchState.RETRYING, notice="retry 1"), at(300))
     assert retrying is not None
-    assert retrying["anchors"][0][1] == round(shown, 4)
+    assert retrying["anchors"][0][1] == round(shown(300), 4)
     # A new status of no known phase (estimate 0): the bar holds where it stood.
     tracker = ModelTracker(started=0.0)
     tracker.update(snap(SIMULATING), at(100))
@@ -298,7 +310,7 @@ def test_the_floor_moves_when_the_status_or_the_state_changes_only() -> None:
     future = sim(("PENDING", 0), ("WARMING_UP", 305))
     held = tracker.update(snap(future), at(310))
     assert held is not None
-    assert held["anchors"] == [[at(305).timestamp(), round(shown, 4), None]]
+    assert held["anchors"] == [[at(305).timestamp(), round(shown(310), 4), None]]
 
 
 def test_the_tracker_counts_elapsed_time_from_its_start_without_timestamps() -> None:
@@ -306,3 +318,21 @@ def test_the_tracker_counts_elapsed_time_from_its_start_without_timestamps() -> 
     model = tracker.update(WatchSnapshot("s1"), T0)
     assert model is not None
     assert model["started"] == 12345.0
+
+
+def test_a_failure_seen_late_starts_its_bar_where_the_browser_had_got_to() -> None:
+    # The browser ran on along the running model's anchors for the seconds the kernel took to
+    # see the failure: the failed model (and the static outcome) must not step back below it.
+    tracker = ModelTracker(started=0.0)
+    running = tracker.update(snap(SIMULATING), T0 + timedelta(seconds=100))
+    assert running is not None
+    failed = sim(*SIMULATING_STATES, ("FAILED", 150), error_log="Simulator failed")
+    seen_late = T0 + timedelta(seconds=190)  # the browser kept going for 40 s more
+    browser = lerp(running["anchors"], seen_late.timestamp())
+    assert browser > estimate(failed, seen_late).progress + 0.05  # the case this pins
+    tracker.progress(snap(failed, WatchState.FAILED), seen_late)
+    model = tracker.update(snap(failed, WatchState.FAILED), seen_late)
+    assert model is not None
+    assert model["anchors"][0][1] == pytest.approx(browser, abs=1e-4)
+    assert tracker.progress(snap(failed, WatchState.FAILED), seen_late) >= browser - 1e-9
+    assert shown_at(running["anchors"], seen_late.timestamp()) == pytest.approx(browser)

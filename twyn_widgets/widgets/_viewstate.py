@@ -14,13 +14,14 @@ text only. The API key is never part of a snapshot, so it cannot reach this mode
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from typing import Any
 
 from .._render import phase_text, state_style, title_of
 from ..polling import WatchSnapshot, WatchState
 
-__all__ = ["LOG_LIMIT", "ModelTracker", "sim_state"]
+__all__ = ["LOG_LIMIT", "ModelTracker", "shown_at", "sim_state"]
 
 LOG_LIMIT = 4000
 """Characters of an ``error_log`` the live view keeps (the static outcome holds it all)."""
@@ -59,6 +60,20 @@ def _anchors(snapshot: WatchSnapshot, now: datetime, floor: float) -> list[list[
         started.timestamp() + expected * (1.0 + k) for k in _AFTER_END
     ]
     return [point(datetime.fromtimestamp(t, timezone.utc)) for t in moments]
+
+
+def shown_at(anchors: list[list[float | None]], t: float) -> float:
+    """The progress a browser shows at epoch second ``t`` for ``anchors``: linear between
+    two points, held before the first and after the last (as the ES module draws it)."""
+    first = anchors[0]
+    if len(anchors) == 1 or t <= float(first[0] or 0.0):
+        return float(first[1] or 0.0)
+    for (t0, p0, _), (t1, p1, _) in itertools.pairwise(anchors):
+        if t <= float(t1 or 0.0):
+            start, end = float(t0 or 0.0), float(t1 or 0.0)
+            f = (t - start) / (end - start) if end > start else 1.0
+            return float(p0 or 0.0) + (float(p1 or 0.0) - float(p0 or 0.0)) * f
+    return float(anchors[-1][1] or 0.0)
 
 
 def _first_line(text: str) -> str:
@@ -163,6 +178,12 @@ class ModelTracker:
         """The model of ``snapshot`` (see :func:`sim_state`)."""
         key = (str(snapshot.state), str(snapshot.status))
         if key != self._key:
+            if self.sent is not None and self.sent.get("anchors"):
+                # Why the browser's reading: between two refreshes it went on along the last
+                # anchors it got, past the kernel's last estimate (a failure seen a poll
+                # late). The new status starts from what it shows now, so its bar and the
+                # static outcome never step back below it.
+                self.shown = max(self.shown, shown_at(self.sent["anchors"], now.timestamp()))
             self._key, self._floor = key, self.shown
         return sim_state(snapshot, now, floor=self._floor, started=self.started)
 

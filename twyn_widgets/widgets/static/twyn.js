@@ -80,11 +80,21 @@ const CSS = `
   border: 1px solid var(--jp-border-color1, #bdbdbd); }
 .twyn-live button:disabled { cursor: default; opacity: 0.6; }
 .twyn-live .twyn-bell-note, .twyn-live .twyn-muted { color: var(--jp-ui-font-color1, #424242); }
+.twyn-live .twyn-bell-icon { display: inline-block; position: relative; box-sizing: border-box;
+  width: 0.75em; height: 0.7em; margin: 0 0.45em 0 0.1em; vertical-align: -0.02em;
+  border: 0.12em solid currentColor; border-radius: 0.4em 0.4em 0.08em 0.08em; }
+.twyn-live .twyn-bell-icon::after { content: ""; position: absolute; left: 50%; bottom: -0.32em;
+  width: 0.24em; height: 0.24em; margin-left: -0.12em; border-radius: 50%; background: currentColor; }
+.twyn-live .twyn-bell[aria-pressed="false"] .twyn-bell-icon::before { content: ""; position: absolute;
+  left: -0.3em; top: 0.2em; width: 1.15em; border-top: 0.12em solid currentColor; transform: rotate(-45deg); }
 .twyn-board table { border-collapse: collapse; width: 100%; color: inherit; }
 .twyn-board th, .twyn-board td { text-align: left; vertical-align: top; padding: 4px 8px 4px 0;
   border-top: 1px solid var(--jp-border-color2, #e0e0e0); }
 .twyn-board td.twyn-row-bar-cell { min-width: 140px; padding-top: 8px; }
-.twyn-board td.twyn-row-outcome { min-width: 14em; max-width: 28em; }
+/* Why a wide title and a narrow outcome: a running row's outcome is one word, and titles
+   squeezed by an empty outcome column wrapped onto four lines. */
+.twyn-board td.twyn-row-title { min-width: 14em; }
+.twyn-board td.twyn-row-outcome { min-width: 8em; max-width: 28em; }
 .twyn-board td.twyn-nowrap { white-space: nowrap; }
 .twyn-board pre { white-space: pre-wrap; color: inherit; background: transparent; margin: 2px 0; }
 `;
@@ -123,6 +133,7 @@ const page = {
   done: 0,
   failed: 0,
   baseTitle: null,
+  titleWatch: null,
   watching: false,
 };
 
@@ -140,6 +151,23 @@ function marker() {
 function showMarker() {
   if (page.baseTitle === null) page.baseTitle = document.title;
   document.title = `${marker()} – ${page.baseTitle}`;
+  keepMarker();
+}
+
+function keepMarker() {
+  // Why: JupyterLab rewrites document.title whenever it saves its layout (a panel activated,
+  // the workspace stored); the marker must outlive that until the user is back, on top of
+  // whatever title the application set last.
+  const title = document.querySelector("title");
+  if (page.titleWatch || !title || typeof MutationObserver === "undefined") return;
+  page.titleWatch = new MutationObserver(() => {
+    if (page.baseTitle === null) return;
+    const prefix = `${marker()} – `;
+    if (document.title.startsWith(prefix)) return;
+    page.baseTitle = document.title;
+    document.title = prefix + page.baseTitle;
+  });
+  page.titleWatch.observe(title, { childList: true, characterData: true, subtree: true });
 }
 
 function clearMarker() {
@@ -214,11 +242,18 @@ function announce(sim, wanted) {
 
 function bellButton(model, refresh) {
   const bell = node("button", "twyn-bell");
+  // Why a bell drawn in CSS: an emoji bell shows as an empty box where no emoji font is
+  // installed (minimal Linux desktops, headless browsers).
+  const icon = node("span", "twyn-bell-icon");
+  icon.setAttribute("aria-hidden", "true");
+  const label = node("span");
+  bell.append(icon, label);
   const note = node("span", "twyn-bell-note");
   const draw = () => {
     const on = model.get("notify");
     const perm = permission();
-    setText(bell, on ? "🔔 Notify on" : "🔕 Notify off");
+    bell.setAttribute("aria-pressed", on ? "true" : "false");
+    setText(label, on ? "Notify on" : "Notify off");
     bell.title = on ? "Tell me when a run ends (click to stop)" : "Tell me when a run ends";
     setText(note, on && !perm.granted ? perm.why : "");
   };
