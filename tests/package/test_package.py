@@ -141,3 +141,20 @@ def test_readme_names_every_notebook_and_shows_committed_pictures() -> None:
         path = ROOT / picture
         assert path.is_file(), picture
         assert path.stat().st_size < 200_000, f"{picture} is too large for a README picture"
+
+
+def test_binder_requirements_name_every_dependency_of_the_package() -> None:
+    """postBuild installs the package with ``--no-deps``: binder/requirements.txt must bring
+    every core and emulator dependency itself (anywidget was once missing there)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["emulator"]]
+    names = {re.split(r"[<>=!\[ ]", dep, maxsplit=1)[0].lower() for dep in wanted}
+    lines = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    listed = {
+        re.split(r"[<>=!\[ ]", line, maxsplit=1)[0].lower()
+        for line in lines
+        if line.strip() and not line.startswith(("#", "-"))
+    }
+    assert names <= listed, sorted(names - listed)
