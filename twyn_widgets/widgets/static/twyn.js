@@ -479,7 +479,10 @@ function renderBoard(model, el) {
     setText(row.id, sim.id);
     row.id.title = sim.id;
     setText(row.phase, sim.phase || "–");
-    setText(row.word, sim.word);
+    // A failed row names the phase that failed, as the static outcome does ("failed in the
+    // Analyst"): a front end that keeps the live view at the end (Voila, marimo) says the same.
+    const where = sim.state === "failed" && sim.phase ? ` in the ${sim.phase.split(",")[0]}` : "";
+    setText(row.word, sim.word + where);
     drawExtra(row, sim);
     tickRow(row, now());
     if (sim.ended && live && before && !before.ended) announce(sim, model.get("notify"));
