@@ -48,8 +48,8 @@ import traffic
 import twyn_widgets as tw
 from twyn_widgets.models import Simulation
 from twyn_widgets.polling import Backoff, Fixed, PhaseAware, Schedule
-from twyn_widgets.polling._core import Fetch, PollState
 from twyn_widgets.polling._engine import get_engine
+from twyn_widgets.polling._poller import Fetch, PollState
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "twyn-widgets engine"

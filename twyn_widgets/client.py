@@ -294,8 +294,8 @@ class TwynClient:
     ) -> Iterator[Simulation]:
         """Every simulation matching the filters, fetching pages of ``page_size`` as needed."""
         __tracebackhide__ = True
-        offset = 0
-        while True:
+        offset: int | None = 0
+        while offset is not None:
             page = self.list_simulations(
                 status=status,
                 tag=tag,
@@ -305,9 +305,7 @@ class TwynClient:
                 offset=offset,
             )
             yield from page.items
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return
+            offset = page.next_offset(offset)
 
     def list_running(
         self, *, created_after: datetime | str | None = None, page_size: int = 100

@@ -39,6 +39,8 @@ import concurrent.futures
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._humanize import duration as _duration
+
 __all__ = [
     "APIError",
     "AuthenticationError",
@@ -300,6 +302,45 @@ class SimulationFailed(TwynError):
 class WaitTimeout(TwynError, TimeoutError):
     """A wait passed its timeout before the simulation finished (it may still be running)."""
 
+    @classmethod
+    def gave_up(
+        cls,
+        simulation_id: str,
+        api_timeout: float,
+        last_seen: str,
+        held: float | None = None,
+        budget_left: str = "",
+    ) -> WaitTimeout:
+        """The timeout of a watch, phrased from what the polling knew.
+
+        Parameters
+        ----------
+        simulation_id
+            The watched simulation.
+        api_timeout
+            The timeout as the caller asked for it, in API seconds.
+        last_seen
+            What the server last said of the status and when (``last seen PENDING 5 s ago``).
+        held
+            API seconds the key's rate budget held the polls back, when it mattered.
+        budget_left
+            The key's budget as last seen (`` (0 requests left until 14:05)``), or empty.
+        """
+        sid = simulation_id
+        parts = [
+            f"gave up waiting for simulation {sid} after {_duration(api_timeout)} "
+            f"(timeout={api_timeout:g})",
+            last_seen,
+        ]
+        if held is not None:
+            parts.append(f"the key's rate budget held polls back {_duration(held)} in all")
+            parts[-1] += budget_left
+        return cls(
+            "; ".join(parts) + ". It keeps running on the server (or has finished since): "
+            f"wait again with client.watch({sid!r}).result() or "
+            f"tw.SimulationWatcher({sid!r}, client=client)"
+        )
+
 
 class WatchStopped(TwynError, concurrent.futures.CancelledError):
     """The watch was stopped (Stop button, ``stop()``, an interrupt); the simulation itself keeps
@@ -308,6 +349,15 @@ class WatchStopped(TwynError, concurrent.futures.CancelledError):
     Also a ``concurrent.futures.CancelledError``, so code that expects a cancelled future's
     error keeps working.
     """
+
+    @classmethod
+    def by_caller(cls, simulation_id: str) -> WatchStopped:
+        """The ending of a watch its caller stopped: the simulation runs on, how to resume."""
+        sid = simulation_id
+        return cls(
+            f"stopped watching simulation {sid}; it keeps running on the server (the API has "
+            f"no cancel). Watch it again with client.watch({sid!r})"
+        )
 
 
 class WatchInterrupted(KeyboardInterrupt):

@@ -408,6 +408,16 @@ class SimulationPage:
             offset=_optional(data, "offset", int, "simulation list") or 0,
         )
 
+    def next_offset(self, offset: int) -> int | None:
+        """The ``offset`` of the page after this one, asked for at ``offset``; ``None`` at the end.
+
+        The one paging rule, shared by ``TwynClient.iter_simulations`` and the poller's list
+        calls: the next page starts after this page's items, and there is none once a page
+        comes back empty or the items so far reach ``total``.
+        """
+        following = offset + len(self.items)
+        return None if not self.items or following >= self.total else following
+
 
 # --- results -------------------------------------------------------------------------------
 

@@ -6,6 +6,14 @@ from twyn_widgets.models import RateLimit
 from twyn_widgets.polling._budget import RateBudget
 
 
+def observe(budget: RateBudget, seen: RateLimit | None, now: float) -> None:
+    """Feed ``X-RateLimit-*`` values as the poller does (its clock is the epoch here)."""
+    if seen is None:
+        budget.observe(None, None, now)
+    else:
+        budget.observe(seen.remaining, seen.seconds_to_reset(now), now)
+
+
 def test_no_headers_means_no_pacing() -> None:
     budget = RateBudget()
     assert budget.take(100.0)
@@ -14,7 +22,7 @@ def test_no_headers_means_no_pacing() -> None:
 
 def test_sends_are_spaced_by_time_to_reset_over_remaining() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    observe(budget, RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
     assert budget.gap == 2.0
     assert budget.take(1000.0)
     assert not budget.take(1001.0)
@@ -24,7 +32,7 @@ def test_sends_are_spaced_by_time_to_reset_over_remaining() -> None:
 
 def test_spent_budget_pauses_until_the_reset() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=10, remaining=0, reset=1060.0), now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=0, reset=1060.0), now=1000.0)
     assert not budget.take(1059.0)
     assert budget.earliest(1000.0) == 1060.0
     assert budget.take(1060.0)
@@ -43,7 +51,7 @@ def test_pacing_never_exceeds_the_budget_over_a_window() -> None:
     budget = RateBudget()
     remaining, reset, now, sent = 50, 3600.0, 0.0, 0
     while now < reset:
-        budget.observe(RateLimit(1000, remaining, reset), now)
+        observe(budget, RateLimit(1000, remaining, reset), now)
         if budget.take(now):
             sent += 1
             remaining -= 1
@@ -54,7 +62,7 @@ def test_pacing_never_exceeds_the_budget_over_a_window() -> None:
 
 def test_an_urgent_send_skips_the_spacing_but_not_a_429_pause() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    observe(budget, RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
     assert budget.take(1000.0)
     assert not budget.take(1000.5)
     assert budget.take(1000.5, urgent=True)
@@ -64,7 +72,7 @@ def test_an_urgent_send_skips_the_spacing_but_not_a_429_pause() -> None:
 
 def test_extra_sweep_pages_go_now_and_push_the_next_poll() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
+    observe(budget, RateLimit(limit=1000, remaining=100, reset=1200.0), now=1000.0)
     assert budget.take(1000.0)
     assert budget.extra(1000.0)  # page two of the same sweep
     assert budget.earliest(1000.0) == 1004.0
@@ -72,26 +80,26 @@ def test_extra_sweep_pages_go_now_and_push_the_next_poll() -> None:
 
 def test_no_rate_limit_seen_changes_nothing() -> None:
     budget = RateBudget()
-    budget.observe(None, now=1000.0)
-    budget.observe(RateLimit(limit=10, remaining=None, reset=1060.0), now=1000.0)
+    observe(budget, None, now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=None, reset=1060.0), now=1000.0)
     assert budget.gap == 0.0
     assert budget.earliest(1000.0) == 1000.0
 
 
 def test_no_reset_time_means_no_spacing() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=10, remaining=5, reset=1010.0), now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=5, reset=1010.0), now=1000.0)
     assert budget.gap == 2.0
-    budget.observe(RateLimit(limit=10, remaining=5, reset=None), now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=5, reset=None), now=1000.0)
     assert budget.gap == 0.0
 
 
 def test_the_last_request_left_is_spaced_not_paused() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=10, remaining=1, reset=1030.0), now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=1, reset=1030.0), now=1000.0)
     assert budget.gap == 30.0
     assert budget.paused_until == 0.0
-    budget.observe(RateLimit(limit=10, remaining=0, reset=1030.0), now=1000.0)
+    observe(budget, RateLimit(limit=10, remaining=0, reset=1030.0), now=1000.0)
     assert budget.gap == 0.0
     assert budget.paused_until == 1030.0
 
@@ -109,7 +117,7 @@ def test_a_pause_without_a_wait_lasts_the_default_and_ends_on_time() -> None:
 
 def test_urgent_sends_skip_the_spacing_but_never_go_back_in_time() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
+    observe(budget, RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
     assert budget.take(1000.0)
     assert budget.earliest(1001.0) == 1010.0
     assert budget.earliest(1001.0, urgent=True) == 1001.0
@@ -119,7 +127,7 @@ def test_urgent_sends_skip_the_spacing_but_never_go_back_in_time() -> None:
 
 def test_an_extra_page_pushes_the_next_poll_back_one_gap() -> None:
     budget = RateBudget()
-    budget.observe(RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
+    observe(budget, RateLimit(limit=100, remaining=10, reset=1100.0), now=1000.0)
     assert budget.take(1000.0)
     assert budget.extra(1001.0)
     assert budget.earliest(1001.0) == 1020.0

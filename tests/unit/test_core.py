@@ -16,17 +16,18 @@ import pytest
 from twyn_widgets import errors
 from twyn_widgets.models import RateLimit, Simulation, SimulationResult
 from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext, WatchState
-from twyn_widgets.polling._budget import RateBudget
-from twyn_widgets.polling._core import (
+from twyn_widgets.polling._poller import (
     RETRY_CAP,
+    Call,
     Decision,
     Fetch,
+    Poller,
     PollState,
-    describe,
+    Send,
     is_summary,
     retry_delay,
 )
-from twyn_widgets.polling._engine import due_time, hold_key
+from twyn_widgets.polling._snapshot import describe
 
 T0 = 1_764_000_000.0  # the fake clock's start, epoch seconds
 SID = "sim-1"
@@ -240,7 +241,7 @@ def test_a_long_rate_limit_wait_reads_as_people_write_it() -> None:
 
 
 def test_a_stopped_watch_ends_with_watch_stopped_saying_the_simulation_runs_on() -> None:
-    snapshot = machine(Fixed(1)).stopped()
+    snapshot = machine(Fixed(1)).stop_ending()
     assert isinstance(snapshot.error, errors.WatchStopped)
     assert "keeps running on the server" in str(snapshot.error)
     assert f"stopped watching simulation {SID};" in str(snapshot.error)
@@ -250,7 +251,7 @@ def test_a_stopped_watch_ends_with_watch_stopped_saying_the_simulation_runs_on()
 def test_a_timeout_names_the_api_seconds_asked_for_and_how_to_resume() -> None:
     m = machine(Fixed(1), scale=1 / 30)
     m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
-    error = m.timed_out(30.0, T0 + 1).error
+    error = m.timeout_ending(30.0, T0 + 1).error
     assert isinstance(error, errors.WaitTimeout)
     assert "after 30 s (timeout=30)" in str(error)
     assert "last seen PROCESSING_SIMULATION 30 s ago" in str(error)  # 1 real s at 30x
@@ -261,7 +262,7 @@ def test_a_timeout_says_how_long_ago_the_status_was_seen_in_api_time() -> None:
     m = machine(Fixed(1), scale=1 / 60)
     m.on_simulation(sim("PROCESSING_SIMULATION"), T0)
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0 + 2)
-    text = str(m.timed_out(600.0, T0 + 5).error)
+    text = str(m.timeout_ending(600.0, T0 + 5).error)
     assert "; last seen PROCESSING_ANALYSIS 3 min ago." in text  # 3 real s at 60x
     assert "still" not in text  # a status seen minutes ago is no fact about now
     assert "rate budget" not in text  # nothing held the polls back
@@ -269,10 +270,10 @@ def test_a_timeout_says_how_long_ago_the_status_was_seen_in_api_time() -> None:
 
 def test_a_timeout_before_any_answer_says_what_was_known_and_that_no_poll_answered() -> None:
     fresh = machine()
-    assert "; no status seen yet." in str(fresh.timed_out(60.0, T0 + 60).error)
+    assert "; no status seen yet." in str(fresh.timeout_ending(60.0, T0 + 60).error)
     m = PollState(SID, Fixed(1), initial=sim("PENDING"))
     m.on_error(errors.ServerError(503, "busy"), T0)
-    text = str(m.timed_out(60.0, T0 + 60).error)
+    text = str(m.timeout_ending(60.0, T0 + 60).error)
     assert "; no poll answered yet (it was PENDING when the watch began)." in text
 
 
@@ -285,24 +286,28 @@ def test_a_timeout_says_when_the_keys_rate_budget_held_the_polls_back(scale: flo
     m.on_held(-5.0)  # a due time already past is no hold
     reset = T0 + 1800
     seen = RateLimit(limit=300, remaining=0, reset=reset)
-    text = str(m.timed_out(3600.0, T0 + 2400 * scale, seen).error)
+    text = str(m.timeout_ending(3600.0, T0 + 2400 * scale, seen).error)
     at = datetime.fromtimestamp(reset).strftime("%H:%M")
     assert (
         f"; last seen PROCESSING_ANALYSIS 40 min ago; the key's rate budget held polls back "
         f"40 min in all (0 requests left until {at}). It keeps running"
     ) in text
     one_left = RateLimit(limit=300, remaining=1, reset=reset)
-    assert f"(1 request left until {at})" in str(m.timed_out(3600.0, T0, one_left).error)
+    assert f"(1 request left until {at})" in str(m.timeout_ending(3600.0, T0, one_left).error)
     unknown = RateLimit(limit=300, remaining=None, reset=None)
-    assert "held polls back 40 min in all. It keeps" in str(m.timed_out(3600.0, T0, unknown).error)
-    assert "held polls back 40 min in all. It keeps" in str(m.timed_out(3600.0, T0, None).error)
+    assert "held polls back 40 min in all. It keeps" in str(
+        m.timeout_ending(3600.0, T0, unknown).error
+    )
+    assert "held polls back 40 min in all. It keeps" in str(
+        m.timeout_ending(3600.0, T0, None).error
+    )
 
 
 def test_a_429_wait_counts_as_the_budget_holding_the_polls_back() -> None:
     m = machine(Fixed(1), scale=1 / 60)
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
     m.on_error(errors.RateLimited(429, "slow down", retry_after=2), T0 + 1)  # real seconds
-    text = str(m.timed_out(600.0, T0 + 3).error)
+    text = str(m.timeout_ending(600.0, T0 + 3).error)
     assert "the key's rate budget held polls back 2 min in all" in text  # 2 real s at 60x
 
 
@@ -310,27 +315,29 @@ def test_holds_shorter_than_the_one_second_floor_are_not_blamed_on_the_budget() 
     m = machine(Fixed(1), scale=1 / 60)
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
     m.on_held(0.9 / 60)  # 0.9 API seconds
-    assert "rate budget" not in str(m.timed_out(60.0, T0 + 1).error)
+    assert "rate budget" not in str(m.timeout_ending(60.0, T0 + 1).error)
     m.on_held(0.1 / 60)  # 1 API second in all
-    assert "held polls back 1 s in all" in str(m.timed_out(60.0, T0 + 1).error)
+    assert "held polls back 1 s in all" in str(m.timeout_ending(60.0, T0 + 1).error)
 
 
 def test_429_holds_every_poll_and_results_fetch_of_the_key_for_retry_after() -> None:
-    budget = RateBudget()
-    a, b, c = machine(Fixed(1)), machine(Fixed(1)), machine(Fixed(1))
-    b_next = b.on_simulation(sim("PROCESSING_SIMULATION"), T0)
-    c_next = c.on_simulation(sim("COMPLETED_ANALYSIS"), T0)
-    assert c_next.fetch is Fetch.RESULTS
+    poller: Poller[str] = Poller(rng=random.Random(7))
+    poller.add("wa", SID, schedule=Fixed(1), deadline=None, now=T0)
+    [first] = poller.due(T0)
+    poller.add("wc", "sim-2", schedule=Fixed(1), deadline=None, now=T0)
+    [second] = poller.due(T0)
+    assert isinstance(first, Send)
+    assert isinstance(second, Send)
+    poller.answered(first.request, sim("COMPLETED_ANALYSIS"), T0, wall=T0)
     exc = errors.RateLimited(429, "slow down", retry_after=30)
-    hold_key(budget, exc, T0)  # what the engine does when any request of the key gets a 429
-    a_next = a.on_error(exc, T0)
-    for decision in (a_next, b_next, c_next):
-        assert due_time(decision, budget, T0) >= T0 + 30
-        assert due_time(decision, budget, T0 + 29.9) >= T0 + 30
-    assert not budget.take(T0 + 29.9)
-    assert not budget.take(T0 + 29.9, urgent=True)
-    assert budget.take(T0 + 30)
-    assert due_time(b_next, RateBudget(), T0) == T0 + 1  # without the 429: its own time
+    poller.answered(second.request, exc, T0, wall=T0)  # any request of the key gets a 429
+    assert poller.due(T0 + 29.9) == []  # the results fetch waits too
+    assert poller.wakeup() == T0 + 30
+    sends = [a.request for a in poller.due(T0 + 30) if isinstance(a, Send)]
+    assert [(r.call, r.ids) for r in sends] == [
+        (Call.RESULTS, (SID,)),
+        (Call.SIMULATION, ("sim-2",)),
+    ]
 
 
 # -- deadlines ----------------------------------------------------------------------------------
@@ -341,7 +348,7 @@ def test_a_running_watch_may_time_out() -> None:
     assert m.may_time_out()
     m.on_simulation(sim("PROCESSING_ANALYSIS"), T0)
     assert m.may_time_out()
-    snap = m.timed_out(10.0, T0 + 10)
+    snap = m.timeout_ending(10.0, T0 + 10)
     assert snap.state is WatchState.TIMED_OUT
     assert isinstance(snap.error, errors.WaitTimeout)
     assert "PROCESSING_ANALYSIS" in str(snap.error)
@@ -452,7 +459,7 @@ def test_a_list_page_missing_the_simulation_asks_for_it_alone_at_once() -> None:
 def test_stopped_snapshot_says_the_simulation_keeps_running() -> None:
     m = machine()
     m.on_simulation(sim("PENDING"), T0)
-    snap = m.stopped()
+    snap = m.stop_ending()
     assert snap.state is WatchState.STOPPED
     assert "keeps running on the server" in (snap.notice or "")
     m.close()
@@ -639,9 +646,9 @@ def test_failures_are_described_in_a_few_key_free_words(exc: BaseException, name
 
 def test_the_timeout_message_says_how_long_where_it_stood_and_what_to_do() -> None:
     m = machine()
-    assert "after 0 s (timeout=0); no status seen yet" in str(m.timed_out(None, T0).error)
+    assert "after 0 s (timeout=0); no status seen yet" in str(m.timeout_ending(None, T0).error)
     m.on_simulation(sim("PENDING"), T0)
-    text = str(m.timed_out(12.5, T0 + 3).error)
+    text = str(m.timeout_ending(12.5, T0 + 3).error)
     assert text == (
         f"gave up waiting for simulation {SID} after 12 s (timeout=12.5); last seen PENDING "
         "3 s ago. It keeps running on the server (or has finished since): wait again with "
@@ -651,10 +658,10 @@ def test_the_timeout_message_says_how_long_where_it_stood_and_what_to_do() -> No
 
 def test_stop_and_close_end_with_nothing_to_fetch() -> None:
     m = machine()
-    assert m.stopped().notice == "stopped watching (the simulation keeps running on the server)"
+    assert m.stop_ending().notice == "stopped watching (the simulation keeps running on the server)"
     m.close()
     assert (m.ended, m.fetch) == (True, Fetch.NOTHING)
-    assert m.poll_now(T0) == Decision(m.snapshot, False, Fetch.NOTHING, T0)
+    assert m.poll_now(T0) == Decision(m.snapshot, True, Fetch.NOTHING, None)
 
 
 def test_a_summary_keeps_the_known_title_and_creation_time_when_it_has_none() -> None:

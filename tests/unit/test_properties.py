@@ -20,7 +20,7 @@ from twyn_widgets.models import (
     Status,
 )
 from twyn_widgets.polling import Backoff, Fixed, PhaseAware, PollContext
-from twyn_widgets.polling._core import Fetch, PollState
+from twyn_widgets.polling._poller import Fetch, PollState
 from twyn_widgets.polling._schedules import MIN_INTERVAL
 
 json_values = st.recursive(

@@ -37,7 +37,7 @@ SIMULATING = sim(*SIMULATING_STATES)
 def snap(
     simulation: Simulation, state: WatchState = WatchState.WATCHING, **kw: object
 ) -> WatchSnapshot:
-    return WatchSnapshot("s1", state=state, simulation=simulation, **kw)  # type: ignore[arg-type]
+    return WatchSnapshot("s1", state=state, simulation=simulation).evolve(**kw)
 
 
 def lerp(anchors: list[list[float | None]], t: float) -> float:

@@ -3,14 +3,12 @@
 Every answer carries ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``. To make what is left
 last until the reset, sends are spaced at least ``seconds_to_reset / remaining`` apart; after a
 429 nobody sends until its wait has passed. Server times are real seconds, never scaled.
-All methods take ``now`` (epoch seconds) so tests use a fake clock.
+All methods take ``now`` (the poller's scheduling clock) so tests use a fake clock.
 
-Not thread-safe on its own: the engine calls it only under its one lock.
+Not thread-safe on its own: the poller that owns it is called only under the engine's lock.
 """
 
 from __future__ import annotations
-
-from ..models import RateLimit
 
 __all__ = ["RateBudget"]
 
@@ -19,22 +17,25 @@ class RateBudget:
     """Paces the requests of one client so its key's budget lasts to the reset."""
 
     def __init__(self) -> None:
-        self._next_free = float("-inf")  # no ordinary send before this epoch time
+        self._next_free = float("-inf")  # no ordinary send before this time
         self._gap = 0.0
         self._paused_until = 0.0
 
-    def observe(self, seen: RateLimit | None, now: float) -> None:
-        """Take in the last ``X-RateLimit-*`` values (``None``: the server sent none)."""
-        if seen is None or seen.remaining is None:
+    def observe(self, remaining: int | None, seconds_to_reset: float | None, now: float) -> None:
+        """Take in the key's budget as an answer gave it: requests left, seconds to the reset.
+
+        ``None`` for either means the server did not say (``X-RateLimit-*`` absent).
+        """
+        if remaining is None:
             return
-        left = seen.seconds_to_reset(now)
+        left = seconds_to_reset
         if left is None:
             self._gap = 0.0
-        elif seen.remaining <= 0:
+        elif remaining <= 0:
             self._paused_until = max(self._paused_until, now + left)
             self._gap = 0.0
         else:
-            self._gap = left / seen.remaining
+            self._gap = left / remaining
 
     def pause(self, retry_after: float | None, now: float, default: float = 1.0) -> None:
         """After a 429: no send before ``retry_after`` seconds (or ``default``) have passed."""
@@ -42,7 +43,7 @@ class RateBudget:
         self._paused_until = max(self._paused_until, now + wait)
 
     def earliest(self, now: float, *, urgent: bool = False) -> float:
-        """The first epoch time at which a send is within the budget (``now`` or later)."""
+        """The first time at which a send is within the budget (``now`` or later)."""
         spaced = float("-inf") if urgent else self._next_free
         return max(now, self._paused_until, spaced)
 
@@ -73,7 +74,7 @@ class RateBudget:
 
     @property
     def paused_until(self) -> float:
-        """Epoch time until which a 429 (or a spent budget) holds every send."""
+        """Time until which a 429 (or a spent budget) holds every send."""
         return self._paused_until
 
     @property

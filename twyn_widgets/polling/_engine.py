@@ -1,44 +1,38 @@
-"""The engine: one scheduler thread and a small worker pool for every watch in the process.
+"""The engine: the I/O around the pollers, on one scheduler thread and a small worker pool.
 
-The engine drives one :class:`~._core.PollState` per (client, simulation) and does all the
-rest: the heap of due times, the handles, the rate budget, the HTTP. One lock (a
-``Condition``) guards all of that state; the state machines are called only under it.
+Every decision is a :class:`~._poller.Poller`'s (one per client). The engine only waits for
+the next due time, runs the requests a poller asks for on the pool, feeds the answers back,
+and delivers what comes out: snapshots to a watch's subscribers, its end to its future. One
+lock (a ``Condition``) guards the pollers; they are called only under it, and nothing is
+delivered or sent while it is held.
 
-The scheduler thread never does I/O: it hands each due fetch to the worker pool and waits on
-the ``Condition`` (never ``sleep``), so a new watch, a stop or the end of a job wakes it at
-once. The thread count is ``1 + pool size`` however many simulations are watched.
-
-When a client has two or more simulations to refresh, one ``GET /v1/simulations`` page
-(newest first, ``created_after`` the oldest of them) refreshes up to 100 at once; ids the list
-does not return get a single GET. Every send goes through the client's :class:`RateBudget`.
+Threads: the caller's (``watch``, ``stop``), the scheduler's (due requests and deadlines) and
+the workers' (HTTP, then that answer's actions). The scheduler never does I/O and waits on
+the ``Condition`` (never ``sleep``), so a new watch, a stop or an answer wakes it at once. The
+thread count is ``1 + pool size`` however many simulations are watched.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
-import heapq
-import itertools
 import logging
+import queue
 import threading
 import time
 import weakref
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from .. import errors
 from ..models import Simulation, SimulationRef, simulation_id
-from ._budget import RateBudget
-from ._core import DEFAULT_RETRY_AFTER, Decision, Fetch, PollState
+from ._poller import Action, Answer, Call, Finish, Poller, Publish, Request, Send
 from ._protocol import PollingClient
 from ._schedules import PhaseAware, Schedule, seconds
-from ._snapshot import WatchSnapshot
+from ._snapshot import NoteKind, WatchSnapshot
 from ._watch import Watch
-from ._workers import WorkerPool
 
-__all__ = ["DEFAULT_TIMEOUT", "POOL_SIZE", "Engine", "due_time", "get_engine", "hold_key"]
+__all__ = ["DEFAULT_TIMEOUT", "POOL_SIZE", "Engine", "WorkerPool", "get_engine"]
 
 log = logging.getLogger("twyn_widgets")
 
@@ -46,49 +40,30 @@ DEFAULT_TIMEOUT = 600.0
 """API seconds before a watch gives up: the docs' 10 minutes."""
 
 POOL_SIZE = 4
-PAGE_LIMIT = 100
-DEADLINE_RECHECK = 0.1
-"""Real seconds before a put-off deadline is looked at again."""
 
-
-@dataclass(eq=False)
-class _Entry:
-    """One polled simulation: its state machine and what the engine keeps beside it."""
-
-    client: PollingClient
-    state: PollState
-    handles: list[Watch] = field(default_factory=list)
-    in_flight: bool = False
-    due_seq: int = -1  # the heap entry that is current for this simulation
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (id(self.client), self.state.simulation_id)
-
-
-_Item = _Entry | Watch
-_Outcome = tuple[_Entry, Decision]
+_Client = PollingClient
+_Actions = Sequence[Action[Watch]]
 
 
 class Engine:
-    """Schedules the polls of every watch of the process.
+    """Runs the polls of every watch of the process.
 
     Parameters
     ----------
     pool_size
         Worker threads for HTTP (each keeps one connection per client).
+    clock
+        The scheduling clock, in seconds (``time.monotonic``): due times, deadlines, pauses.
     """
 
-    def __init__(self, pool_size: int = POOL_SIZE) -> None:
-        self._cond = threading.Condition()  # the one lock of the polling state
-        self._heap: list[tuple[float, int, _Item]] = []
-        self._seq = itertools.count()
-        self._entries: dict[tuple[int, str], _Entry] = {}
-        self._by_client: dict[int, set[_Entry]] = defaultdict(set)
-        self._budgets: weakref.WeakKeyDictionary[PollingClient, RateBudget] = (
+    def __init__(
+        self, pool_size: int = POOL_SIZE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._cond = threading.Condition()  # the one lock of the pollers
+        self._clock = clock
+        self._pollers: weakref.WeakKeyDictionary[_Client, Poller[Watch]] = (
             weakref.WeakKeyDictionary()
         )
-        self._hooked: weakref.WeakSet[PollingClient] = weakref.WeakSet()
         self._pool = WorkerPool(pool_size)
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -115,29 +90,23 @@ class Engine:
         with self._cond:
             if self._stopping:
                 raise errors.TwynError("the polling engine has shut down")
-            entry = self._entries.get((id(client), sid))
-            if entry is None:
-                state = PollState(
-                    sid, schedule or PhaseAware(), time_scale=client.time_scale, initial=initial
-                )
-                entry = _Entry(client, state)
-                self._entries[entry.key] = entry
-                self._by_client[id(client)].add(entry)
-                if client not in self._hooked:
-                    self._hooked.add(client)
-                    client.on_close(functools.partial(self.forget_client, client))
-                self._schedule(entry, state.start(time.time()))
-            handle = Watch(
-                self,
-                client,
-                entry.state.snapshot,
-                time.monotonic() + real_timeout,
-                real_timeout,
-                api_timeout,
+            poller = self._poller(client)
+            now = self._clock()
+            snapshot = poller.snapshot(sid) or WatchSnapshot(
+                sid, simulation=initial, time_scale=client.time_scale
             )
-            entry.handles.append(handle)
-            self._push(handle.deadline or 0.0, handle)
+            handle = Watch(self, client, snapshot, now + real_timeout, real_timeout, api_timeout)
+            poller.add(
+                handle,
+                sid,
+                schedule=schedule or PhaseAware(),
+                deadline=handle.deadline,
+                now=now,
+                api_timeout=api_timeout,
+                initial=initial,
+            )
             self._start()
+            self._cond.notify()
         log.debug("twyn-widgets: watching %s (timeout %.1f s)", sid, real_timeout)
         return handle
 
@@ -147,44 +116,34 @@ class Engine:
         The simulation's polling stops when its last handle is gone.
         """
         with self._cond:
-            entry = self._entries.get((id(handle.client), handle.simulation_id))
-            if entry is None or handle not in entry.handles:
-                return False
-            final = entry.state.stopped()
-            self._detach(entry, handle)
-        log.info("twyn-widgets: stopped watching %s", handle.simulation_id)
-        return handle._end(final)
+            poller = self._pollers.get(handle.client)
+            actions = [] if poller is None else poller.stop(handle, self._clock())
+            self._cond.notify()
+        return handle in self._run(handle.client, actions)
 
     def forget_client(self, client: PollingClient) -> None:
         """Stop every watch of ``client`` (it is closing)."""
         with self._cond:
-            handles = [h for e in self._by_client.get(id(client), ()) for h in e.handles]
-        for handle in handles:
-            handle.stop()
+            poller = self._pollers.get(client)
+            actions = [] if poller is None else poller.close(self._clock())
+        self._run(client, actions)
 
     @property
     def active(self) -> int:
         """How many simulations are being polled."""
         with self._cond:
-            return len(self._entries)
+            return sum(p.watching for p in self._pollers.values())
 
     def watching(self, client: PollingClient) -> int:
         """How many simulations of ``client`` are being polled."""
         with self._cond:
-            return len(self._by_client.get(id(client), ()))
+            poller = self._pollers.get(client)
+            return 0 if poller is None else poller.watching
 
     @property
     def threads(self) -> int:
         """Threads the engine has started: the scheduler plus the workers."""
         return (1 if self._thread is not None else 0) + self._pool.threads
-
-    def budget(self, client: PollingClient) -> RateBudget:
-        """The rate budget shared by every watch of ``client`` (use it under the lock)."""
-        with self._cond:
-            budget = self._budgets.get(client)
-            if budget is None:
-                budget = self._budgets[client] = RateBudget()
-            return budget
 
     def shutdown(self) -> None:
         """Stop the scheduler and the workers (at interpreter exit)."""
@@ -193,279 +152,162 @@ class Engine:
             self._cond.notify_all()
         self._pool.close()
 
-    # -- the heap (every method here runs under the lock) -----------------------------------------
+    # -- under the lock -------------------------------------------------------------------------
+
+    def _poller(self, client: PollingClient) -> Poller[Watch]:
+        poller = self._pollers.get(client)
+        if poller is None:
+            poller = self._pollers[client] = Poller(client.time_scale)
+            client.on_close(functools.partial(self.forget_client, client))
+        return poller
 
     def _start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="twyn-scheduler", daemon=True)
             self._thread.start()
 
-    def _push(self, when: float, item: _Item) -> int:
-        seq = next(self._seq)
-        heapq.heappush(self._heap, (when, seq, item))
-        self._cond.notify()
-        return seq
-
-    def _schedule(self, entry: _Entry, decision: Decision) -> None:
-        """Put ``entry`` on the heap for ``decision.at`` (epoch), or later if the budget says."""
-        if decision.ended or decision.at is None or entry.state.ended:
-            return
-        now = time.time()
-        due = due_time(decision, self.budget(entry.client), now)
-        entry.state.on_held(due - max(now, decision.at))
-        entry.due_seq = self._push(time.monotonic() + max(0.0, due - now), entry)
-
-    def _detach(self, entry: _Entry, handle: Watch) -> None:
-        entry.handles.remove(handle)
-        if not entry.handles:
-            entry.state.close()
-            self._forget(entry)
-
-    def _forget(self, entry: _Entry) -> None:
-        if self._entries.get(entry.key) is entry:
-            del self._entries[entry.key]
-        group = self._by_client.get(id(entry.client))
-        if group is not None:
-            group.discard(entry)
-            if not group:
-                del self._by_client[id(entry.client)]
-        entry.due_seq = -1
+    # -- the threads ----------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        with self._cond:
-            while not self._stopping:
-                now = time.monotonic()
-                due: list[_Entry] = []
-                ended: list[tuple[Watch, WatchSnapshot]] = []
-                while self._heap and self._heap[0][0] <= now:
-                    _, seq, item = heapq.heappop(self._heap)
-                    if isinstance(item, Watch):
-                        self._deadline(item, ended)
-                    elif item.due_seq == seq and not item.state.ended and not item.in_flight:
-                        due.append(item)
-                jobs = self._plan(due)
-                if jobs or ended:
-                    # Why release the lock: ending a handle runs its subscribers, and the jobs
-                    # go to the pool; neither may hold the lock a worker needs.
-                    self._cond.release()
-                    try:
-                        for handle, final in ended:
-                            handle._end(final)
-                        for job in jobs:
-                            self._pool.submit(job)
-                    finally:
-                        self._cond.acquire()
+        """The scheduler: take what is due, run it without the lock, wait for the next."""
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                now = self._clock()
+                due = [(c, p.due(now)) for c, p in list(self._pollers.items())]
+                due = [(c, actions) for c, actions in due if actions]
+                if not due:
+                    wakeups = [w for p in self._pollers.values() if (w := p.wakeup()) is not None]
+                    self._cond.wait(min(wakeups) - now if wakeups else None)
                     continue
-                wait = self._heap[0][0] - now if self._heap else None
-                self._cond.wait(wait)
+            for client, actions in due:
+                self._run(client, actions)
 
-    def _deadline(self, handle: Watch, ended: list[tuple[Watch, WatchSnapshot]]) -> None:
-        entry = self._entries.get((id(handle.client), handle.simulation_id))
-        if handle.done() or entry is None or handle not in entry.handles:
-            return
-        if not entry.state.may_time_out():
-            self._push(time.monotonic() + DEADLINE_RECHECK, handle)
-            return
-        final = entry.state.timed_out(handle.api_timeout, time.time(), handle.client.rate_limit)
-        ended.append((handle, final))
-        self._detach(entry, handle)
-
-    def _plan(self, due: list[_Entry]) -> list[Callable[[], None]]:
-        """Jobs for the due entries, within each client's budget; the rest go back on the heap."""
-        by_client: dict[int, list[_Entry]] = defaultdict(list)
-        for entry in due:
-            by_client[id(entry.client)].append(entry)
-        jobs: list[Callable[[], None]] = []
-        for group in by_client.values():
-            client = group[0].client
-            budget = self.budget(client)
-            batch = self._batchable(client, group)
-            chosen = {id(e) for e in batch}
-            singles = [e for e in group if id(e) not in chosen]
-            # Why this order: a results fetch is what the caller waits for; then the sweep,
-            # which refreshes many at once; then lone GETs.
-            planned: list[tuple[bool, list[_Entry]]] = [
-                (False, [e]) for e in singles if e.state.fetch is Fetch.RESULTS
-            ]
-            if batch:
-                planned.append((True, batch))
-            planned.extend((False, [e]) for e in singles if e.state.fetch is not Fetch.RESULTS)
-            for listed, entries in planned:
-                wall = time.time()
-                urgent = not listed and entries[0].state.fetch is Fetch.RESULTS
-                if not budget.take(wall, urgent=urgent):
-                    at = budget.earliest(wall, urgent=urgent)
-                    for entry in entries:
-                        entry.state.on_held(at - wall)
-                        entry.due_seq = self._push(time.monotonic() + (at - wall), entry)
-                    continue
-                for entry in entries:
-                    entry.in_flight = True
-                job = self._list_job if listed else self._one_job
-                jobs.append(functools.partial(job, entries))
-        return jobs
-
-    def _batchable(self, client: PollingClient, due: list[_Entry]) -> list[_Entry]:
-        """What one list call refreshes: the due entries and every idle one of the client.
-
-        Empty unless that is two or more: one simulation is cheaper with a single GET.
-        """
-        if not any(_listable(e) for e in due):
-            return []
-        idle = [e for e in self._by_client.get(id(client), ()) if not e.in_flight]
-        batch = [e for e in {id(e): e for e in [*due, *idle]}.values() if _listable(e)]
-        return batch if len(batch) >= 2 else []
-
-    # -- jobs (on worker threads, without the lock during I/O) ----------------------------------
-
-    def _one_job(self, entries: list[_Entry]) -> None:
-        entry = entries[0]
-        client = entry.client
-        sid = entry.state.simulation_id
-        with self._cond:
-            fetch = entry.state.fetch
-            seen = entry.state.snapshot.simulation
+    def _send(self, client: PollingClient, request: Request) -> None:
+        """A worker's job: the HTTP of ``request``, then its answer's actions."""
         try:
-            if fetch is Fetch.RESULTS:
-                result = client.get_results(sid, snapshot=seen)
-            else:
-                sim = client.get_simulation(sid)
+            answer: Answer = _call(client, request)
         except errors.TwynError as exc:
-            self._apply(client, functools.partial(self._failed_all, [entry], exc))
-            return
-        if fetch is Fetch.RESULTS:
-            self._apply(client, lambda: [(entry, entry.state.on_results(result, time.time()))])
-        else:
-            self._apply(client, lambda: [(entry, entry.state.on_simulation(sim, time.time()))])
-
-    def _list_job(self, entries: list[_Entry]) -> None:
-        client = entries[0].client
+            answer = exc
+        # Why the wall clock here and only here: the lifecycle and the rate limit's reset
+        # are the server's epoch times.
+        wall = time.time()
         with self._cond:
-            wanted = {e.state.simulation_id: e for e in entries}
-            created = [_created(e) for e in entries]
-        after = None
-        if all(c is not None for c in created):
-            # Why a filter: newest first, only pages back to the oldest watched simulation.
-            oldest = min(c for c in created if c is not None)
-            after = (oldest - timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
-        seen: dict[str, Simulation] = {}
-        offset = 0
-        pages = 0
-        searched = True  # False if the sweep stopped before looking everywhere it should
-        try:
-            while len(seen) < len(wanted) and pages < len(wanted) // PAGE_LIMIT + 2:
-                if pages:
-                    with self._cond:
-                        allowed = self.budget(client).extra(time.time())
-                    if not allowed:
-                        searched = False  # a 429 pause began: the rest wait for the next sweep
-                        break
-                page = client.list_simulations(created_after=after, limit=PAGE_LIMIT, offset=offset)
-                pages += 1
-                for sim in page.items:
-                    if sim.id in wanted:
-                        seen[sim.id] = sim
-                offset += len(page.items)
-                if not page.items or offset >= page.total:
-                    break
-        except errors.TwynError as exc:
-            self._apply(client, functools.partial(self._list_failed, entries, exc))
-            return
+            poller = self._pollers.get(client)
+            actions: _Actions = []
+            if poller is not None:
+                actions = poller.answered(
+                    request, answer, self._clock(), wall=wall, rate_limit=client.rate_limit
+                )
+            self._cond.notify()  # the next due time may have changed
+        self._run(client, actions)
 
-        def outcome() -> list[_Outcome]:
-            now = time.time()
-            out: list[_Outcome] = []
-            for entry in entries:
-                sim = seen.get(entry.state.simulation_id)
-                if sim is not None:
-                    out.append((entry, entry.state.on_simulation(sim, now, listed=True)))
-                elif searched:  # not where it should be: another tenant's, or gone; ask alone
-                    out.append((entry, entry.state.on_missing(now)))
-                else:
-                    out.append((entry, entry.state.poll_now(now)))
-            return out
+    def _run(self, client: PollingClient, actions: _Actions) -> set[Watch]:
+        """Deliver snapshots and endings, then hand the requests to the pool.
 
-        self._apply(client, outcome)
-
-    def _list_failed(self, entries: list[_Entry], exc: errors.TwynError) -> list[_Outcome]:
-        now = time.time()
-        if not errors.is_transient(exc):
-            # Why not end the watches: a list call failing for good (e.g. a proxy that blocks
-            # it) says nothing about each simulation; fall back to single GETs.
-            return [(e, e.state.on_missing(now)) for e in entries]
-        out = [self._failed(e, exc) for e in entries]
-        # Why one time for the batch: per-watch jitter would split the client's next sweep
-        # into many; the jitter between clients still spreads a recovery.
-        shared = max((d.at for _, d in out if d.at is not None), default=None)
-        return [(e, d if d.at is None else _at(d, shared)) for e, d in out]
-
-    def _failed_all(self, entries: list[_Entry], exc: errors.TwynError) -> list[_Outcome]:
-        return [self._failed(e, exc) for e in entries]
-
-    def _failed(self, entry: _Entry, exc: errors.TwynError) -> _Outcome:
-        """Feed a failure to the state machine (under the lock); a 429 pauses the whole key."""
-        now = time.time()
-        hold_key(self.budget(entry.client), exc, now)
-        return (entry, entry.state.on_error(exc, now))
-
-    def _apply(self, client: PollingClient, step: Callable[[], Iterable[_Outcome]]) -> None:
-        """Run ``step`` (state-machine calls) under the lock, publish, then reschedule.
-
-        Why three steps: subscribers run without the lock (they set widget traits and may
-        stop a watch), and an entry stays in flight until its snapshot is out, so the next
-        poll's snapshot can never overtake this one.
+        Returns the handles this call ended. Why deliveries first and never under the lock:
+        subscribers set widget traits and may stop a watch, which takes the lock; and a
+        follow-up request goes out only after the snapshot that asked for it.
         """
-        with self._cond:
-            self.budget(client).observe(client.rate_limit, time.time())
-            outcomes = list(step())
-            deliveries: list[tuple[list[Watch], Decision]] = []
-            for entry, decision in outcomes:
-                handles = list(entry.handles)
-                if decision.ended:
-                    entry.handles.clear()
-                    self._forget(entry)
-                deliveries.append((handles, decision))
-        for handles, decision in deliveries:
-            for handle in handles:
-                if decision.ended:
-                    handle._end(decision.snapshot)
-                else:
-                    handle._publish(decision.snapshot)
-        with self._cond:
-            for entry, decision in outcomes:
-                entry.in_flight = False
-                self._schedule(entry, decision)
+        ended: set[Watch] = set()
+        for action in actions:
+            if isinstance(action, Publish):
+                for handle in action.handles:
+                    _log_change(handle.snapshot, action.snapshot)
+                    handle._publish(action.snapshot)
+            elif isinstance(action, Finish):
+                for handle in action.handles:
+                    log.info("twyn-widgets: %s %s", handle.simulation_id, action.snapshot.state)
+                    if handle._end(action.snapshot):
+                        ended.add(handle)
+        for action in actions:
+            if isinstance(action, Send):
+                self._pool.submit(functools.partial(self._send, client, action.request))
+        return ended
 
 
-def due_time(decision: Decision, budget: RateBudget, now: float) -> float:
-    """Epoch time to send what ``decision`` asks for: its own time, or later if the budget says.
+def _call(client: PollingClient, request: Request) -> Answer:
+    """The HTTP a :class:`Request` names, through ``client``."""
+    sid = request.ids[0]
+    if request.call is Call.RESULTS:
+        return client.get_results(sid, snapshot=request.seen)
+    if request.call is Call.SIMULATION:
+        return client.get_simulation(sid)
+    return client.list_simulations(
+        created_after=request.created_after, limit=request.limit, offset=request.offset
+    )
 
-    Why the budget can only delay: a send before ``earliest()`` would be refused anyway. A
-    results fetch is urgent: it skips the spacing of polls, never a 429's pause.
+
+def _log_change(before: WatchSnapshot, after: WatchSnapshot) -> None:
+    """Log a new status (info), a status gone back (warning) and a retry (info)."""
+    sid = after.simulation_id
+    if after.status is not None and after.status != before.status:
+        log.info("twyn-widgets: %s %s -> %s", sid, before.status, after.status)
+    note = after.note
+    if note is not None and note is not before.note:
+        level = logging.WARNING if note.kind is NoteKind.WENT_BACK else logging.INFO
+        log.log(level, "twyn-widgets: %s %s", sid, note)
+
+
+class WorkerPool:
+    """Runs callables on at most ``size`` daemon threads, started only when work needs them.
+
+    Why not ``concurrent.futures.ThreadPoolExecutor``: its threads are joined at interpreter
+    exit, so a worker blocked in a 30 s HTTP read would hold up the exit of a script or a kernel
+    shutdown. These threads are daemons, and a job's failure is logged, never fatal to a thread.
     """
-    at = now if decision.at is None else decision.at
-    return max(at, budget.earliest(now, urgent=decision.fetch is Fetch.RESULTS))
 
+    def __init__(self, size: int, name: str = "twyn-poll") -> None:
+        if size < 1:
+            raise ValueError("size must be >= 1")
+        self.size = size
+        self._name = name
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._closed = False
 
-def hold_key(budget: RateBudget, exc: BaseException, now: float) -> None:
-    """After a 429 every request of the key waits its ``retry_after`` (unscaled)."""
-    if isinstance(exc, errors.RateLimited):
-        wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
-        budget.pause(wait, now)
+    def submit(self, job: Callable[[], None]) -> None:
+        """Queue ``job``; start a thread if none is idle and the pool is not full."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._idle == 0 and len(self._threads) < self.size:
+                thread = threading.Thread(
+                    target=self._run, name=f"{self._name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._idle = max(0, self._idle - 1)
+        self._jobs.put(job)
 
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:  # a job must never take its thread down
+                log.exception("twyn-widgets: a polling job failed")
+            with self._lock:
+                self._idle += 1
 
-def _listable(entry: _Entry) -> bool:
-    """Whether a list page can refresh ``entry`` (not a results fetch, nor a single GET)."""
-    return not entry.state.ended and entry.state.fetch is Fetch.STATUS
+    @property
+    def threads(self) -> int:
+        """How many threads the pool has started."""
+        return len(self._threads)
 
-
-def _created(entry: _Entry) -> datetime | None:
-    sim = entry.state.snapshot.simulation
-    return None if sim is None else sim.created_at
-
-
-def _at(decision: Decision, at: float | None) -> Decision:
-    return Decision(decision.snapshot, decision.ended, decision.fetch, at)
+    def close(self) -> None:
+        """Let every thread finish its job and end."""
+        with self._lock:
+            self._closed = True
+            count = len(self._threads)
+        for _ in range(count):
+            self._jobs.put(None)
 
 
 _engine: Engine | None = None

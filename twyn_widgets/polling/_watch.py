@@ -65,7 +65,7 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         self._client = client
         self._snapshot = snapshot
         self.deadline = deadline
-        """``time.monotonic()`` value after which this handle times out, or ``None``."""
+        """The engine's clock (``time.monotonic()``) value after which it times out, or ``None``."""
         self.timeout = timeout
         """The timeout in real seconds (already scaled), or ``None``."""
         self.api_timeout = api_timeout
@@ -113,6 +113,11 @@ class Watch(concurrent.futures.Future[SimulationResult]):
         with self._sub_lock:
             if self._ended:
                 return  # Why: a poll that raced a stop must not show after the end
+            # Why: two workers may deliver one simulation's answers out of order; every
+            # answer adds a poll or a retry, so an older snapshot has fewer of them.
+            current = self._snapshot
+            if snapshot.polls + snapshot.retries < current.polls + current.retries:
+                return
             self._snapshot = snapshot
             subscribers = list(self._subscribers)
         for callback in subscribers:
