@@ -171,16 +171,28 @@ class SimulationWatcher(LiveBox):
         self._watch = self._client.watch(
             self._simulation, schedule=self._schedule, timeout=self._timeout
         )
-        # Why subscribe and not send: the callback runs on a polling thread; it only stores
-        # the snapshot, and the ticker sends what changed at most once a second.
         self._unsubscribe = self._watch.subscribe(self._on_snapshot)
         self._revive()
         self._start_ticking()
 
     def _on_snapshot(self, snapshot: WatchSnapshot) -> None:
+        """A poll's news (on a polling thread): the browser's model goes out now if it changed.
+
+        Why send from here and not at the next tick: a model changes only when a poll brings
+        news (at most once a second per simulation), so the browser learns it at once; it
+        only sets a trait. The end waits for the ticker, which swaps in the static outcome.
+        """
         with self._lock:
             self._snapshot = snapshot
             self._dirty = True
+            if not snapshot.done:
+                self._send_model(snapshot)
+
+    def _send_model(self, snapshot: WatchSnapshot) -> None:
+        """Send the browser's model if it changed (under ``_lock``: two threads call this)."""
+        model = self._tracker.update(snapshot, datetime.now(timezone.utc))
+        if model is not None:  # a poll that saw nothing new sends nothing
+            self._view.sim = model
 
     def stop(self) -> None:
         """Stop watching; the simulation keeps running on the server (the API has no cancel)."""
@@ -305,9 +317,9 @@ class SimulationWatcher(LiveBox):
         elapsed = self._elapsed(snap.estimate(wall).elapsed)
         self._set_readouts(str(snap.status or ""), R.phase_text(snap.phase), progress, elapsed)
         if dirty:
-            model = self._tracker.update(snap, wall)
-            if model is not None:  # a poll that saw nothing new sends nothing
-                self._view.sim = model
+            with self._lock:
+                # Why the latest and not ``snap``: a poll may have sent a newer one since.
+                self._send_model(self._snapshot)
         if snap.done:
             self._shown_end.set()
             self._publish_static()
