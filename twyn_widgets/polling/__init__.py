@@ -3,8 +3,9 @@
 :class:`Watch` is the caller's handle on a watched simulation; subscribers (the widgets)
 receive a :class:`WatchSnapshot` on every change, whose :class:`WatchState` says where the
 watch stands. A schedule (:class:`Fixed`, :class:`Backoff`, the default :class:`PhaseAware`,
-or any object with ``next_delay(PollContext)``) says when to poll. The engine, the state
-machine, the rate budget and the workers are private.
+or any object with ``next_delay(PollContext)``) says when to poll. The rest is private: one
+pure poller per client decides every request (``_poller``), and the engine runs them
+(``_engine``); ``docs/architecture.md`` follows one poll through them.
 """
 
 from __future__ import annotations
