@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from ._humanize import duration as _duration
@@ -307,11 +308,15 @@ class WaitTimeout(TwynError, TimeoutError):
         cls,
         simulation_id: str,
         api_timeout: float,
-        last_seen: str,
+        *,
+        status: str | None,
+        answered: bool,
+        seen_ago: float = 0.0,
         held: float | None = None,
-        budget_left: str = "",
+        remaining: int | None = None,
+        reset: float | None = None,
     ) -> WaitTimeout:
-        """The timeout of a watch, phrased from what the polling knew.
+        """The timeout of a watch, phrased from what the polling knew (not guessed).
 
         Parameters
         ----------
@@ -319,14 +324,24 @@ class WaitTimeout(TwynError, TimeoutError):
             The watched simulation.
         api_timeout
             The timeout as the caller asked for it, in API seconds.
-        last_seen
-            What the server last said of the status and when (``last seen PENDING 5 s ago``).
+        status
+            The status last known (seen, or given when the watch began), if any.
+        answered
+            Whether any poll was answered (else ``status`` is the one the watch began with).
+        seen_ago
+            API seconds since the server last said ``status``.
         held
             API seconds the key's rate budget held the polls back, when it mattered.
-        budget_left
-            The key's budget as last seen (`` (0 requests left until 14:05)``), or empty.
+        remaining, reset
+            The key's budget as last seen: requests left, and the reset (epoch seconds).
         """
         sid = simulation_id
+        if status is None:
+            last_seen = "no status seen yet"
+        elif not answered:
+            last_seen = f"no poll answered yet (it was {status} when the watch began)"
+        else:
+            last_seen = f"last seen {status} {_duration(seen_ago)} ago"
         parts = [
             f"gave up waiting for simulation {sid} after {_duration(api_timeout)} "
             f"(timeout={api_timeout:g})",
@@ -334,7 +349,12 @@ class WaitTimeout(TwynError, TimeoutError):
         ]
         if held is not None:
             parts.append(f"the key's rate budget held polls back {_duration(held)} in all")
-            parts[-1] += budget_left
+            if remaining is not None and reset is not None:
+                # Why local time: it is a time on the user's clock to come back at (the
+                # server's own seconds, never scaled).
+                at = datetime.fromtimestamp(reset).strftime("%H:%M")
+                plural = "" if remaining == 1 else "s"
+                parts[-1] += f" ({remaining} request{plural} left until {at})"
         return cls(
             "; ".join(parts) + ". It keeps running on the server (or has finished since): "
             f"wait again with client.watch({sid!r}).result() or "

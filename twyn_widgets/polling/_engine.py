@@ -213,8 +213,9 @@ class Engine:
         ended: set[Watch] = set()
         for action in actions:
             if isinstance(action, Publish):
+                if action.handles:
+                    _log_change(action.handles[0].snapshot, action.snapshot)
                 for handle in action.handles:
-                    _log_change(handle.snapshot, action.snapshot)
                     handle._publish(action.snapshot)
             elif isinstance(action, Finish):
                 for handle in action.handles:

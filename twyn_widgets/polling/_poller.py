@@ -31,7 +31,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Generic, TypeVar
 
 from .. import errors
-from .._humanize import duration
 from ..models import RateLimit, Simulation, SimulationPage, SimulationResult, Status
 from ._budget import RateBudget
 from ._schedules import MIN_INTERVAL, PollContext, Schedule
@@ -409,27 +408,23 @@ class PollState:
         ``X-RateLimit-*`` values, says until when).
         """
         held = self._held / self.time_scale
+        status = self.snapshot.status
+        seen_ago = 0.0 if self._seen_at is None else max(0.0, now - self._seen_at)
         # Why a floor: the budget spaces polls by fractions of a second in ordinary use;
         # only a hold longer than the API's one-second floor changed what the watch saw.
         blamed = held >= MIN_INTERVAL
+        budget = rate_limit if blamed and rate_limit is not None else None
         error = errors.WaitTimeout.gave_up(
             self.simulation_id,
             api_timeout or 0.0,
-            self._last_seen(now),
-            held if blamed else None,
-            _budget_left(rate_limit) if blamed else "",
+            status=None if status is None else str(status),
+            answered=self._seen_at is not None,
+            seen_ago=seen_ago / self.time_scale,
+            held=held if blamed else None,
+            remaining=None if budget is None else budget.remaining,
+            reset=None if budget is None else budget.reset,
         )
         return self.snapshot.evolve(state=WatchState.TIMED_OUT, error=error)
-
-    def _last_seen(self, now: float) -> str:
-        """What the server last said of the status, and how long ago in API time."""
-        status = self.snapshot.status
-        if status is None:
-            return "no status seen yet"
-        if self._seen_at is None:
-            return f"no poll answered yet (it was {status} when the watch began)"
-        ago = max(0.0, now - self._seen_at) / self.time_scale
-        return f"last seen {status} {duration(ago)} ago"
 
     def stop_ending(self) -> WatchSnapshot:
         """The final snapshot of a handle its caller stopped (it ends with ``WatchStopped``)."""
@@ -438,17 +433,6 @@ class PollState:
             note=Note(NoteKind.STOPPED),
             error=errors.WatchStopped.by_caller(self.simulation_id),
         )
-
-
-def _budget_left(rate_limit: RateLimit | None) -> str:
-    """`` (0 requests left until 14:05)``: the key's budget as last seen; empty if unknown."""
-    if rate_limit is None or rate_limit.remaining is None or rate_limit.reset is None:
-        return ""
-    # Why local time: it is a time on the user's clock to come back at (the server's own
-    # seconds, never scaled).
-    at = datetime.fromtimestamp(rate_limit.reset).strftime("%H:%M")
-    left = rate_limit.remaining
-    return f" ({left} request{'' if left == 1 else 's'} left until {at})"
 
 
 # -- actions ----------------------------------------------------------------------------------
