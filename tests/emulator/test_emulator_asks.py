@@ -16,9 +16,9 @@ import pytest
 
 import twyn_widgets as tw
 from tests.conftest import real
-from twyn_widgets.emulator import content
-from twyn_widgets.emulator.analysis import generate_analysis
-from twyn_widgets.emulator.metrics import generate_metrics
+from twyn_widgets.emulator._domain import _content as content
+from twyn_widgets.emulator._domain._analysis import generate_analysis
+from twyn_widgets.emulator._domain._metrics import generate_metrics
 
 matplotlib.use("Agg")
 

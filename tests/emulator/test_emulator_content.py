@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from twyn_widgets.emulator import content
-from twyn_widgets.emulator.analysis import generate_analysis
-from twyn_widgets.emulator.lifecycle import ARCHITECT, PHASES, Failure, build_plan
-from twyn_widgets.emulator.metrics import generate_metrics
-from twyn_widgets.emulator.schemas import Analysis, SimulationConfig
-from twyn_widgets.emulator.seeding import canonical
-from twyn_widgets.emulator.timeutil import iso_ms
+from twyn_widgets.emulator._domain import _content as content
+from twyn_widgets.emulator._domain._analysis import generate_analysis
+from twyn_widgets.emulator._domain._lifecycle import ARCHITECT, PHASES, Failure, build_plan
+from twyn_widgets.emulator._domain._metrics import generate_metrics
+from twyn_widgets.emulator._domain._seeding import canonical
+from twyn_widgets.emulator._domain._timeutil import iso_ms
+from twyn_widgets.emulator._http._schemas import Analysis, SimulationConfig
 
 from .conftest import Api
 
@@ -71,7 +71,7 @@ def test_content_does_not_depend_on_the_hash_seed() -> None:
         return canonical([cfg, generate_metrics(cfg)["by_group"][0]["timeline"][-1]])
 
     code = (
-        "from twyn_widgets.emulator import content as c, metrics as m, seeding as s; "
+        "from twyn_widgets.emulator._domain import _content as c, _metrics as m, _seeding as s; "
         "cfg = c.generate_config('price rise and churn'); "
         "print(s.canonical([cfg, m.generate_metrics(cfg)['by_group'][0]['timeline'][-1]]))"
     )

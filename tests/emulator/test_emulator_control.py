@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from twyn_widgets.emulator import Emulator, EmulatorError, start
-from twyn_widgets.emulator.hosts import HostPolicy, is_loopback
+from twyn_widgets.emulator._guard._hosts import HostPolicy, is_loopback
 
 from .conftest import SPEED, Api, control
 

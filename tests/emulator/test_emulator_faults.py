@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from twyn_widgets.emulator import FAULT_KINDS, Emulator
-from twyn_widgets.emulator.faults import FaultRegistry
+from twyn_widgets.emulator._control._faults import FaultRegistry
 
 from .conftest import Api, control
 

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twyn_widgets.emulator import Emulator, start
-from twyn_widgets.emulator.analysis import generate_analysis
-from twyn_widgets.emulator.body_limit import MAX_BODY_BYTES
-from twyn_widgets.emulator.metrics import generate_metrics
-from twyn_widgets.emulator.results import encode_results
-from twyn_widgets.emulator.schemas import (
+from twyn_widgets.emulator._domain._analysis import generate_analysis
+from twyn_widgets.emulator._domain._metrics import generate_metrics
+from twyn_widgets.emulator._guard._body_limit import MAX_BODY_BYTES
+from twyn_widgets.emulator._http._results import encode_results
+from twyn_widgets.emulator._http._schemas import (
     MAX_ACTIONS,
     MAX_FIELD_NAME,
     MAX_GROUPS,
@@ -524,7 +524,7 @@ def test_health_answers_within_100_ms_while_the_largest_results_are_built(
 
 def test_results_are_built_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """A build made slow on purpose (0.5 s) must not hold up the server's other answers."""
-    from twyn_widgets.emulator import results
+    from twyn_widgets.emulator._http import _results as results
 
     real_build = results._build
 

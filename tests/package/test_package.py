@@ -55,7 +55,7 @@ def test_emulator_is_an_attribute_loaded_on_first_use() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["twyn_widgets.emulator.server", "True"]
+    assert out.stdout.split() == ["twyn_widgets.emulator._runtime._server", "True"]
 
 
 def test_emulator_without_its_extra_names_the_extra() -> None:

@@ -8,9 +8,8 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from .control_guard import TOKEN_HEADER
-from .hosts import is_loopback_bind, reachable_addresses
-from .server import EmulatorError, start
+from ._guard import TOKEN_HEADER, is_loopback_bind, reachable_addresses
+from ._runtime import EmulatorError, start
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .asks import asked_metrics
+from ._asks import asked_metrics
 
 JSON = dict[str, Any]
 

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 import requests
 import uvicorn
 
-from .app import create_app
-from .connections import tracking_protocol
-from .context import EmulatorContext, ListItems
-from .control_guard import TOKEN_HEADER
-from .hosts import is_loopback_bind, reachable_addresses
-from .timeutil import Clock
+from .._domain import Clock
+from .._guard import TOKEN_HEADER, is_loopback_bind, reachable_addresses
+from .._http import EmulatorContext, ListItems
+from ._app import create_app
+from ._connections import tracking_protocol
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

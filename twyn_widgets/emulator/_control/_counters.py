@@ -1,11 +1,11 @@
 """Traffic counters: requests by route template, and TCP connections.
 
-Connections are registered by the server's protocol class (see :mod:`.connections`) when
-the socket is accepted, and looked up by the request's ``scope["client"]`` address, which
-is unique among open connections. Connections used only for the emulator's own control
-API (``/_emulator/...``) are left out, so that reading the counters does not change them:
-such a connection is counted when accepted and uncounted as soon as its first request
-turns out to be a control request.
+Connections are registered by the server's protocol class (see
+:mod:`~twyn_widgets.emulator._runtime._connections`) when the socket is accepted, and looked
+up by the request's ``scope["client"]`` address, which is unique among open connections.
+Connections used only for the emulator's own control API (``/_emulator/...``) are left out,
+so that reading the counters does not change them: such a connection is counted when
+accepted and uncounted as soon as its first request turns out to be a control request.
 
 Everything here runs on the server's event loop thread, so no lock is needed.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .asgi import is_control_path
+from .._guard import is_control_path
 
 CONNECTION_SCOPE_KEY = "twyn_emulator.connection"
 """Scope key under which the request's :class:`Connection` (if known) is made available."""

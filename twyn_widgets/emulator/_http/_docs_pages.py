@@ -22,8 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from .asgi import API_PREFIX
-from .control_guard import TOKEN_HEADER
+from .._guard import API_PREFIX, TOKEN_HEADER
 
 JSON = dict[str, Any]
 

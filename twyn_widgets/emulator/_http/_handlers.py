@@ -1,10 +1,8 @@
-"""Error responses in the two body styles the docs use.
+"""Exception handlers: an :class:`ApiError`, a validation error or a crash as a JSON answer.
 
-FastAPI style ``{"detail": "..."}`` for 401/403/404 (and FastAPI's own 422 list), and the
-structured style ``{"error": "CODE", "message": "...", "status": "CURRENT_STATUS"}`` for 409.
-Handlers raise :class:`ApiError`; one exception handler turns it into a JSON response.
-Validation errors (422) keep FastAPI's list shape but quote at most a short excerpt of the
-input, so a large or malformed body is never echoed back.
+An :class:`ApiError` is sent as its exact body. Validation errors (422) keep FastAPI's list
+shape but quote at most a short excerpt of the input, so a large or malformed body is never
+echoed back. Any other exception answers 500 the way the real backend does.
 """
 
 from __future__ import annotations
@@ -17,65 +15,12 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .textutil import excerpt
-
-INVALID_KEY = "Invalid or missing API key"
-
-SIMULATION_NOT_COMPLETE = "SIMULATION_NOT_COMPLETE"
-"""409 code the docs give for a simulation that is still running."""
-SIMULATION_FAILED = "SIMULATION_FAILED"
-"""409 code for a FAILED simulation: its results, config edits and re-runs all answer it."""
-SIMULATION_COMPLETE = "SIMULATION_COMPLETE"
-"""409 code for a change asked of a COMPLETED_ANALYSIS simulation.
-
-The docs name no code for this case; the emulator needs one for the structured body and
-uses this one, the counterpart of ``SIMULATION_NOT_COMPLETE``.
-"""
+from .._domain import ApiError, excerpt
 
 MAX_ERRORS = 20
 """Validation errors listed in one 422 answer at most."""
 MESSAGE_CHARS = 300
 """Characters of a validation message kept at most."""
-
-
-class ApiError(Exception):
-    """An HTTP error with an exact JSON body.
-
-    Parameters
-    ----------
-    status_code
-        HTTP status code.
-    body
-        The JSON body to send, verbatim.
-    """
-
-    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
-        super().__init__(status_code, body)
-        self.status_code = status_code
-        self.body = body
-
-
-def not_found(kind: str, ident: str) -> ApiError:
-    """404 ``{"detail": "<Kind> with ID <id> not found"}`` (the docs' wording for simulations).
-
-    The id is quoted as an excerpt: it comes from the client and may be long.
-    """
-    return ApiError(404, {"detail": f"{kind} with ID {excerpt(ident, 100)} not found"})
-
-
-def forbidden(kind: str) -> ApiError:
-    """403 ``{"detail": "Access denied: <kind> belongs to different tenant"}``."""
-    return ApiError(403, {"detail": f"Access denied: {kind} belongs to different tenant"})
-
-
-def conflict(error: str, message: str, status: str) -> ApiError:
-    """409 with the structured body ``{"error", "message", "status"}``."""
-    return ApiError(409, {"error": error, "message": message, "status": status})
-
-
-def unauthorized() -> ApiError:
-    """401 ``{"detail": "Invalid or missing API key"}``."""
-    return ApiError(401, {"detail": INVALID_KEY})
 
 
 async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:

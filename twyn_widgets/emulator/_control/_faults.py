@@ -25,10 +25,9 @@ from typing import Any, Literal, get_args
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .asgi import is_control_path, json_bytes, send_bytes, send_json
-from .counters import CONNECTION_SCOPE_KEY, Connection
-from .ratelimit import rate_limit_body
-from .timeutil import Clock
+from .._domain import Clock, rate_limit_body
+from .._guard import is_control_path, json_bytes, send_bytes, send_json
+from ._counters import CONNECTION_SCOPE_KEY, Connection
 
 FaultKind = Literal[
     "status_500",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .state import ApiKey
-from .timeutil import Clock
+from ._state import ApiKey
+from ._timeutil import Clock
 
 
 @dataclass

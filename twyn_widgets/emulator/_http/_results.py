@@ -14,10 +14,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from . import analysis, metrics
-from .asgi import json_bytes
-from .state import EmulatorState, SimulationRecord
-from .views import results_head
+from .._domain import EmulatorState, SimulationRecord, generate_analysis, generate_metrics
+from .._guard import json_bytes
+from ._views import results_head
 
 JSON = dict[str, Any]
 
@@ -48,8 +47,8 @@ def _build(head: JSON, cached: tuple[JSON, JSON] | None) -> tuple[JSON, JSON, by
     """Compute (if not cached) metrics and analysis, and encode the whole body."""
     config = head["config"]
     if cached is None:
-        timelines = metrics.generate_metrics(config)
-        report = analysis.generate_analysis(config, timelines, str(head.get("prompt") or ""))
+        timelines = generate_metrics(config)
+        report = generate_analysis(config, timelines, str(head.get("prompt") or ""))
     else:
         timelines, report = cached
     return timelines, report, encode_results(head, timelines, report)

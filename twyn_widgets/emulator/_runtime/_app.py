@@ -19,20 +19,37 @@ from collections.abc import Iterable
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from . import api_keys, api_scenarios, api_simulations, control
-from .auth import AuthMiddleware
-from .body_limit import MAX_BODY_BYTES, BodyLimit
-from .context import EmulatorContext, ListItems
-from .control_guard import ControlGuard, new_token
-from .counters import Counters, CountersMiddleware
-from .docs_pages import install_docs
-from .errors import ApiError, api_error_handler, internal_error_handler, validation_error_handler
-from .faults import FaultMiddleware, FaultRegistry
-from .hosts import HostGuard, HostPolicy
-from .ratelimit import RateLimiter
-from .seeding import fresh_seed
-from .state import DEFAULT_WINDOW, EmulatorState
-from .timeutil import Clock, system_clock
+from .._control import Counters, CountersMiddleware, FaultMiddleware, FaultRegistry
+from .._domain import (
+    DEFAULT_WINDOW,
+    ApiError,
+    Clock,
+    EmulatorState,
+    RateLimiter,
+    fresh_seed,
+    system_clock,
+)
+from .._guard import (
+    MAX_BODY_BYTES,
+    AuthMiddleware,
+    BodyLimit,
+    ControlGuard,
+    HostGuard,
+    HostPolicy,
+    new_token,
+)
+from .._http import (
+    EmulatorContext,
+    ListItems,
+    api_error_handler,
+    control_router,
+    install_docs,
+    internal_error_handler,
+    keys_router,
+    scenarios_router,
+    simulations_router,
+    validation_error_handler,
+)
 
 TITLE = "Twyn API (local emulator)"
 
@@ -131,16 +148,16 @@ def create_app(
         openapi_url=None,
     )
     app.state.emulator = ctx
-    app.include_router(api_simulations.router)
-    app.include_router(api_scenarios.router)
-    app.include_router(api_keys.router)
-    app.include_router(control.router, include_in_schema=False)
+    app.include_router(simulations_router)
+    app.include_router(scenarios_router)
+    app.include_router(keys_router)
+    app.include_router(control_router, include_in_schema=False)
     api_routes = [
-        *api_simulations.router.routes,
-        *api_scenarios.router.routes,
-        *api_keys.router.routes,
+        *simulations_router.routes,
+        *scenarios_router.routes,
+        *keys_router.routes,
     ]
-    install_docs(app, api_routes, control.router.routes)
+    install_docs(app, api_routes, control_router.routes)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, internal_error_handler)

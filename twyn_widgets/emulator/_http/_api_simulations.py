@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .auth import Caller
-from .context import Ctx
-from .results import results_body
-from .schemas import (
+from .._domain import to_epoch
+from .._guard import Caller
+from ._context import Ctx
+from ._results import results_body
+from ._schemas import (
     ArchitectRun,
     CreateSimulation,
     CreateSimulationWithConfig,
@@ -23,8 +24,7 @@ from .schemas import (
     SimulationResults,
     StructuredError,
 )
-from .timeutil import to_epoch
-from .views import simulation_view
+from ._views import simulation_view
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 

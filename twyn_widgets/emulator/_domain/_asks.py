@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .templates import FAMILIES, GroupTemplate, MetricFamily
+from ._templates import FAMILIES, GroupTemplate, MetricFamily
 
 _TOKEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|[a-z]+")
 

@@ -2,9 +2,9 @@
 
 Tests, notebooks and benchmarks use it to inject faults, read traffic counters, change rate
 limits, add tenants, re-enable keys and steer simulations. It needs no API key; instead
-:class:`~.control_guard.ControlGuard` lets through only loopback clients that send the
-instance's control token and JSON. Its routes are described in their own OpenAPI document
-(``/_emulator/openapi.json``), not in the API's.
+:class:`~twyn_widgets.emulator._guard.ControlGuard` lets through only loopback clients that
+send the instance's control token and JSON. Its routes are described in their own OpenAPI
+document (``/_emulator/openapi.json``), not in the API's.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from .context import Ctx
-from .errors import ApiError, not_found
-from .faults import FaultKind
-from .schemas import Text
-from .views import key_info_view, simulation_view
+from .._control import FaultKind
+from .._domain import ApiError, not_found
+from ._context import Ctx
+from ._schemas import Text
+from ._views import key_info_view, simulation_view
 
 CONTROL_TAG = "emulator control (not part of the Twyn API)"
 

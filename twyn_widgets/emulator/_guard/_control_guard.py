@@ -21,8 +21,8 @@ import secrets
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .asgi import header, is_control_path, send_json
-from .hosts import is_loopback
+from ._asgi import header, is_control_path, send_json
+from ._hosts import is_loopback
 
 TOKEN_HEADER = "X-Emulator-Token"
 """The header that carries the control token."""

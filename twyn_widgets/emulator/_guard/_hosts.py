@@ -20,8 +20,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .asgi import header, send_json
-from .textutil import excerpt
+from .._domain import excerpt
+from ._asgi import header, send_json
 
 LOCAL_NAMES = frozenset({"localhost"})
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})

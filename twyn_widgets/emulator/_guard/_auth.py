@@ -15,10 +15,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .asgi import header, is_api_path, send_json
-from .errors import INVALID_KEY, unauthorized
-from .ratelimit import RateLimiter, rate_limit_body
-from .state import EmulatorState
+from .._domain import INVALID_KEY, EmulatorState, RateLimiter, rate_limit_body, unauthorized
+from ._asgi import header, is_api_path, send_json
 
 PRINCIPAL_SCOPE_KEY = "twyn_emulator.principal"
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import content
-from .errors import (
+from . import _content as content
+from ._errors import (
     SIMULATION_COMPLETE,
     SIMULATION_FAILED,
     SIMULATION_NOT_COMPLETE,
@@ -29,7 +29,7 @@ from .errors import (
     forbidden,
     not_found,
 )
-from .lifecycle import (
+from ._lifecycle import (
     ANALYST,
     COMPLETED_ANALYSIS,
     COMPLETED_CONFIG,
@@ -44,7 +44,7 @@ from .lifecycle import (
     Timeline,
     build_plan,
 )
-from .timeutil import Clock, round_ms
+from ._timeutil import Clock, round_ms
 
 DEFAULT_WINDOW = 3600.0
 """Rate-limit window: a fixed hour per key, of emulated time (divided by speed)."""

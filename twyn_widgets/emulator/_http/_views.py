@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .lifecycle import FAILED
-from .state import ApiKey, EmulatorState, ScenarioRecord, SimulationRecord
-from .timeutil import iso_ms
+from .._domain import FAILED, ApiKey, EmulatorState, ScenarioRecord, SimulationRecord, iso_ms
 
 FORCED_FAILURE = "Simulation failed (status forced by the emulator control API)"
 

@@ -7,10 +7,8 @@ from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
-from .counters import Counters
-from .faults import FaultRegistry
-from .ratelimit import RateLimiter
-from .state import ApiKey, EmulatorState, Tenant
+from .._control import Counters, FaultRegistry
+from .._domain import ApiKey, EmulatorState, RateLimiter, Tenant
 
 ListItems = Literal["full", "summary"]
 """What ``GET /v1/simulations`` items hold: whole simulations, or summaries."""

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from .auth import Caller
-from .context import Ctx
-from .schemas import DetailError, KeyCreate, KeyCreated, KeyInfo, KeyList, KeyUpdate
-from .views import key_created_view, key_info_view
+from .._guard import Caller
+from ._context import Ctx
+from ._schemas import DetailError, KeyCreate, KeyCreated, KeyInfo, KeyList, KeyUpdate
+from ._views import key_created_view, key_info_view
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 

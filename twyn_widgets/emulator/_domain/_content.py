@@ -4,8 +4,8 @@ Everything here is a pure function of the prompt, seeded from a SHA-256 hash of 
 same prompt always designs the same simulation, in any process and under any
 ``PYTHONHASHSEED``. Failure markers such as ``[fail:simulator]`` are removed from a prompt
 before it is used as a seed, so a failing prompt and its clean twin design the same
-simulation. Metrics and the analysis are derived from the config (see :mod:`.metrics` and
-:mod:`.analysis`).
+simulation. Metrics and the analysis are derived from the config (see :mod:`._metrics` and
+:mod:`._analysis`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import asks
-from .lifecycle import ANALYST, ARCHITECT, SIMULATOR
-from .seeding import seeded_rng
-from .templates import TEMPLATES, GroupTemplate, MetricFamily
+from . import _asks as asks
+from ._lifecycle import ANALYST, ARCHITECT, SIMULATOR
+from ._seeding import seeded_rng
+from ._templates import TEMPLATES, GroupTemplate, MetricFamily
 
 JSON = dict[str, Any]
 
@@ -105,7 +105,7 @@ def generate_config(prompt: str) -> JSON:
     The first group is the population the prompt's words point to most (``customers`` for
     price, churn or spend questions); when the prompt names any population, only the ones
     it names follow. Every metric the prompt names (churn, retention, satisfaction, price,
-    spend, revenue, upgrade, subscribe, adoption; see :data:`.templates.FAMILIES`) is in the
+    spend, revenue, upgrade, subscribe, adoption; see :data:`._templates.FAMILIES`) is in the
     first group, and a change in a cost ("a 10% price increase") is written into its
     description, where the Simulator reads it.
     """

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from .auth import Caller
-from .context import Ctx
-from .schemas import DetailError, Scenario, ScenarioCreate, ScenarioList, ScenarioUpdate
-from .views import scenario_view
+from .._guard import Caller
+from ._context import Ctx
+from ._schemas import DetailError, Scenario, ScenarioCreate, ScenarioList, ScenarioUpdate
+from ._views import scenario_view
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 

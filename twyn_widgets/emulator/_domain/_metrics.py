@@ -14,8 +14,8 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .asks import Lever, read_lever
-from .seeding import canonical, seeded_rng
+from ._asks import Lever, read_lever
+from ._seeding import canonical, seeded_rng
 
 JSON = dict[str, Any]
 

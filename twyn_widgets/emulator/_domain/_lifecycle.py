@@ -22,7 +22,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .timeutil import round_ms
+from ._timeutil import round_ms
 
 PENDING = "PENDING"
 PROCESSING_CONFIG = "PROCESSING_CONFIG"

@@ -1,11 +1,11 @@
 """A uvicorn HTTP protocol that reports its connections to the emulator.
 
 uvicorn creates one protocol object per accepted TCP connection. This subclass of its h11
-protocol registers each connection with :class:`~.counters.Counters` when the socket is
-accepted and unregisters it when it is lost. The registry lets the counters count TCP
-connections, and lets fault injection reach the request's transport to close it without an
-answer (``drop``) or half-way through the body (``reset_mid_body``); plain ASGI offers no way
-to do either.
+protocol registers each connection with :class:`~twyn_widgets.emulator._control.Counters`
+when the socket is accepted and unregisters it when it is lost. The registry lets the
+counters count TCP connections, and lets fault injection reach the request's transport to
+close it without an answer (``drop``) or half-way through the body (``reset_mid_body``);
+plain ASGI offers no way to do either.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .counters import Connection, Counters
+from .._control import Connection, Counters
 
 
 def _no_delay(transport: asyncio.BaseTransport) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .asgi import header, send_json
+from ._asgi import header, send_json
 
 MAX_BODY_BYTES = 1_000_000
 """The largest request body accepted, in bytes (1 MB)."""
