@@ -1,9 +1,9 @@
 """When to poll next: the docs' two schedules and a phase-aware default.
 
 A schedule works in *API seconds*, the real service's time: it answers "how long until the next
-poll" for a :class:`PollContext`. The polling state machine then applies, in this order, the
+poll" for a :class:`PollContext`. The poller then applies, in this order, the
 docs' floor (no simulation polled faster than once a second), the client's ``time_scale``, the
-server's ``retry_after``; the engine then applies the shared rate budget.
+server's ``retry_after``, and the key's shared rate budget.
 Schedules hold no state between calls, so one instance can serve any number of watches.
 """
 
@@ -55,7 +55,7 @@ class Schedule(Protocol):
     """Anything with ``next_delay(context) -> API seconds`` is a schedule."""
 
     def next_delay(self, context: PollContext) -> float:
-        """API seconds until the next poll (the polling core floors it at 1 s)."""
+        """API seconds until the next poll (the poller floors it at 1 s)."""
         ...
 
 
@@ -162,7 +162,7 @@ class PhaseAware:
         if status is None:
             return self.transition_interval
         phase = status.phase
-        if phase is None:  # unknown status, or FAILED (the engine stops before asking)
+        if phase is None:  # unknown status, or FAILED (the poller stops before asking)
             return self.interval
         if status != phase.processing_status or context.phase_elapsed is None:
             return self.transition_interval
