@@ -59,6 +59,11 @@ def sim(
     return Simulation.from_json(data)
 
 
+def summary(sid: str, status: str) -> Simulation:
+    """A list item without ``lifecycle`` and ``error_log``."""
+    return Simulation.from_json({"id": sid, "title": "t", "status": status, "created_at": iso(T0)})
+
+
 def others(count: int, start: int = 0) -> list[Simulation]:
     """Simulations of the key that nobody watches."""
     return [sim(f"other-{i}", "PENDING") for i in range(start, start + count)]
@@ -210,12 +215,13 @@ def test_one_listable_simulation_is_asked_by_a_single_get_while_another_awaits_r
     assert calls(p.due(T0 + 5)) == [(Call.SIMULATION, ("a",))]  # b's fetch is out
 
 
-def test_the_clients_time_scale_shortens_every_wait() -> None:
-    p = poller(time_scale=0.1)
+@pytest.mark.parametrize(("scale", "wait"), [(None, 5.0), (0.1, 0.5)])
+def test_the_clients_time_scale_shortens_every_wait(scale: float | None, wait: float) -> None:
+    p: Poller[str] = Poller() if scale is None else Poller(scale)  # real seconds by default
     watch(p, "h", "a", T0)
     [request] = sent(p.due(T0))
     p.answered(request, sim("a", "PENDING"), T0, wall=T0)
-    assert p.wakeup() == pytest.approx(T0 + 0.5, abs=1e-6)  # Fixed(5) at 10x
+    assert p.wakeup() == pytest.approx(T0 + wait, abs=1e-6)  # Fixed(5)
 
 
 @pytest.mark.parametrize("listed", [False, True])
@@ -278,6 +284,23 @@ def test_a_results_fetch_waits_out_a_429_pause() -> None:
     assert calls(p.due(T0 + 31)) == [(Call.RESULTS, ("a",)), (Call.SIMULATION, ("b",))]
 
 
+def test_a_results_fetch_held_by_a_pause_goes_at_its_end_while_polls_wait_for_their_slot() -> None:
+    p = poller()
+    watch(p, "ha", "a", T0)
+    [single_a] = sent(p.due(T0))
+    watch(p, "hb", "b", T0)
+    [single_b] = sent(p.due(T0))
+    p.answered(single_b, sim("b", "PENDING"), T0, wall=T0, rate_limit=limit(1, T0 + 100))
+    [single_b] = sent(p.due(T0 + 5))  # the next free slot is now T0 + 105
+    p.answered(single_b, sim("b", "PENDING"), T0 + 5, wall=T0 + 5)  # b's next poll: T0 + 10
+    spent = limit(0, T0 + 36)
+    p.answered(single_a, sim("a", "COMPLETED_ANALYSIS"), T0 + 6, wall=T0 + 6, rate_limit=spent)
+    assert p.due(T0 + 10) == []  # both held: the results by the pause, b's poll by its slot
+    assert p.wakeup() == T0 + 36
+    assert calls(p.due(T0 + 36)) == [(Call.RESULTS, ("a",))]
+    assert p.wakeup() == T0 + 105
+
+
 def test_the_budget_puts_off_what_it_does_not_allow_and_counts_the_hold() -> None:
     p = poller()
     watch(p, "h", "a", T0, deadline=T0 + 300, api_timeout=300.0)
@@ -300,6 +323,27 @@ def test_the_budget_puts_off_what_it_does_not_allow_and_counts_the_hold() -> Non
         f"9 min 54 s in all (1 request left until {at}). It keeps running"
     )
     assert p.watching == 0
+
+
+@pytest.mark.parametrize(
+    "seen", [None, RateLimit(100, 5, None), RateLimit(100, None, T0 + 600)], ids=str
+)
+def test_429_waits_add_up_in_a_timeout_that_names_the_budget_left_only_when_known(
+    seen: RateLimit | None,
+) -> None:
+    p = poller()
+    watch(p, "h", "a", T0, deadline=T0 + 100, api_timeout=100.0)
+    [request] = sent(p.due(T0))
+    slow_down = errors.RateLimited(429, "slow down", retry_after=30)
+    p.answered(request, slow_down, T0, wall=T0, rate_limit=seen)
+    [request] = sent(p.due(T0 + 30))
+    p.answered(request, slow_down, T0 + 30, wall=T0 + 30, rate_limit=seen)
+    [finish] = p.due(T0 + 100)
+    assert isinstance(finish, Finish)
+    assert str(finish.snapshot.error).startswith(
+        "gave up waiting for simulation a after 1 min 40 s (timeout=100); no status seen yet; "
+        "the key's rate budget held polls back 1 min in all. It keeps running"
+    )
 
 
 def test_a_rate_limit_is_read_on_the_wall_clock_and_paused_on_the_scheduling_clock() -> None:
@@ -411,6 +455,80 @@ def test_a_simulation_missing_from_a_complete_sweep_is_asked_alone() -> None:
     assert calls(p.due(T0 + 1)) == [(Call.SIMULATION, ("b",))]
 
 
+def test_two_sweeps_out_at_once_are_told_apart() -> None:
+    p = poller()
+    watch(p, "ha", "a", T0)
+    watch(p, "hb", "b", T0)
+    [first] = sent(p.due(T0))
+    watch(p, "hc", "c", T0 + 1)
+    watch(p, "hd", "d", T0 + 1)
+    [second] = sent(p.due(T0 + 1))
+    assert (first.ids, second.ids) == (("a", "b"), ("c", "d"))
+    actions = p.answered(first, page(sim("a", "PENDING"), sim("b", "PENDING")), T0 + 2, wall=T0)
+    assert shown(actions) == [
+        ("Publish", ("ha",), "PENDING", 1),
+        ("Publish", ("hb",), "PENDING", 1),
+    ]
+    actions = p.answered(second, page(sim("c", "PENDING"), sim("d", "PENDING")), T0 + 2, wall=T0)
+    assert shown(actions) == [
+        ("Publish", ("hc",), "PENDING", 1),
+        ("Publish", ("hd",), "PENDING", 1),
+    ]
+
+
+def test_a_sweep_settles_every_simulation_when_one_of_them_ends() -> None:
+    p = poller()
+    watch(p, "ha", "a", T0)
+    watch(p, "hb", "b", T0)
+    [request] = sent(p.due(T0))
+    failed = sim("a", "FAILED", error_log="the architect crashed")
+    actions = p.answered(request, page(failed, sim("b", "PENDING")), T0 + 1, wall=T0 + 1)
+    assert shown(actions) == [("Finish", ("ha",), "FAILED", 1), ("Publish", ("hb",), "PENDING", 1)]
+    assert (p.watching, p.wakeup()) == (1, T0 + 6)
+
+
+def test_a_sweep_answered_after_one_of_its_simulations_was_stopped_settles_the_others() -> None:
+    p = poller()
+    for sid in "abc":
+        watch(p, f"h{sid}", sid, T0)
+    [request] = sent(p.due(T0))
+    p.stop("ha", T0 + 1)
+    listed = page(sim("a", "PENDING"), sim("b", "PENDING"), sim("c", "PENDING"))
+    actions = p.answered(request, listed, T0 + 2, wall=T0 + 2)
+    assert shown(actions) == [
+        ("Publish", ("hb",), "PENDING", 1),
+        ("Publish", ("hc",), "PENDING", 1),
+    ]
+
+
+@pytest.mark.parametrize("answer", [page(sim("a", "PENDING")), errors.ServerError(503, "busy")])
+def test_a_list_answer_after_every_watch_of_it_stopped_changes_nothing(answer: Any) -> None:
+    p = poller()
+    watch(p, "ha", "a", T0)
+    watch(p, "hb", "b", T0)
+    [request] = sent(p.due(T0))
+    p.close(T0 + 1)
+    assert p.answered(request, answer, T0 + 2, wall=T0 + 2) == []
+    assert (p.watching, p.wakeup()) == (0, None)
+
+
+def test_a_summary_item_at_a_terminal_status_is_followed_by_a_single_get() -> None:
+    p = poller()
+    watch(p, "ha", "a", T0)
+    watch(p, "hb", "b", T0)
+    [request] = sent(p.due(T0))
+    listed = page(summary("a", "FAILED"), sim("b", "PENDING"))
+    actions = p.answered(request, listed, T0 + 1, wall=T0 + 1)
+    assert shown(actions) == [("Publish", ("ha",), "FAILED", 1), ("Publish", ("hb",), "PENDING", 1)]
+    [single] = sent(p.due(T0 + 1))
+    assert (single.call, single.ids) == (Call.SIMULATION, ("a",))
+    failed = sim("a", "FAILED", error_log="the analyst crashed")
+    [finish] = p.answered(single, failed, T0 + 2, wall=T0 + 2)
+    assert isinstance(finish, Finish)
+    assert isinstance(finish.snapshot.error, errors.SimulationFailed)
+    assert finish.snapshot.error.error_log == "the analyst crashed"
+
+
 # -- a failing list call --------------------------------------------------------------------------
 
 
@@ -464,30 +582,59 @@ def test_a_429_pauses_every_request_of_the_key(retry_after: float | None, wait: 
     assert calls(p.due(100.5 + wait)) == [(Call.LIST, ("a", "b"))]
 
 
+def test_a_429_on_a_list_call_holds_every_simulation_of_the_sweep() -> None:
+    p = poller()
+    watch(p, "ha", "a", 100.0)
+    watch(p, "hb", "b", 100.0)
+    [request] = sent(p.due(100.0))
+    slow_down = errors.RateLimited(429, "slow down", retry_after=30)
+    actions = p.answered(request, slow_down, 100.5, wall=WALL)
+    assert [
+        (a.handles, a.snapshot.state, a.snapshot.rate_limited_until)
+        for a in actions
+        if isinstance(a, Publish)
+    ] == [
+        (("ha",), WatchState.RATE_LIMITED, WALL + 30),
+        (("hb",), WatchState.RATE_LIMITED, WALL + 30),
+    ]
+    assert p.wakeup() == 130.5
+    assert calls(p.due(130.5)) == [(Call.LIST, ("a", "b"))]
+
+
 # -- deadlines ----------------------------------------------------------------------------------
 
 
 def test_a_handle_past_its_deadline_times_out_while_another_on_the_simulation_goes_on() -> None:
     p = poller()
-    watch(p, "h1", "a", T0, schedule=Fixed(60), deadline=T0 + 10, api_timeout=10.0)
-    watch(p, "h2", "a", T0, schedule=Fixed(60))  # no deadline
+    watch(p, "keeps", "a", T0, schedule=Fixed(60))  # no deadline
+    watch(p, "gives-up", "a", T0, schedule=Fixed(60), deadline=T0 + 10, api_timeout=10.0)
     [request] = sent(p.due(T0))
     actions = p.answered(request, sim("a", "PROCESSING_SIMULATION"), T0 + 1, wall=T0 + 1)
-    assert shown(actions) == [("Publish", ("h1", "h2"), "PROCESSING_SIMULATION", 1)]
+    assert shown(actions) == [("Publish", ("keeps", "gives-up"), "PROCESSING_SIMULATION", 1)]
     assert p.wakeup() == T0 + 10
     [finish] = p.due(T0 + 10)
     assert isinstance(finish, Finish)
-    assert finish.handles == ("h1",)
+    assert finish.handles == ("gives-up",)
     assert finish.snapshot.state is WatchState.TIMED_OUT
     assert str(finish.snapshot.error).startswith(
         "gave up waiting for simulation a after 10 s (timeout=10); "
         "last seen PROCESSING_SIMULATION 9 s ago. It keeps running"
     )
-    assert (p.handles(), p.watching, p.wakeup()) == (["h2"], 1, T0 + 61)
+    assert (p.handles(), p.watching, p.wakeup()) == (["keeps"], 1, T0 + 61)
     [request] = sent(p.due(T0 + 61))
     actions = p.answered(request, sim("a", "PROCESSING_SIMULATION"), T0 + 62, wall=T0 + 62)
-    assert shown(actions) == [("Publish", ("h2",), "PROCESSING_SIMULATION", 2)]
-    assert calls(p.due(T0 + 100_000)) == [(Call.SIMULATION, ("a",))]  # no deadline ends h2
+    assert shown(actions) == [("Publish", ("keeps",), "PROCESSING_SIMULATION", 2)]
+    assert calls(p.due(T0 + 100_000)) == [(Call.SIMULATION, ("a",))]  # no deadline ends it
+
+
+def test_a_timeout_counts_the_time_since_the_last_answer_in_api_seconds() -> None:
+    p = poller(time_scale=1 / 60)
+    watch(p, "h", "a", T0, deadline=T0 + 10, api_timeout=600.0)
+    [request] = sent(p.due(T0))
+    p.answered(request, sim("a", "PENDING"), T0 + 9.5, wall=T0 + 9.5)
+    [finish] = p.due(T0 + 10)
+    assert isinstance(finish, Finish)
+    assert "; last seen PENDING 30 s ago." in str(finish.snapshot.error)  # 0.5 s at 60x
 
 
 def test_a_deadline_passing_while_a_request_is_out_ends_the_watch() -> None:
@@ -512,9 +659,13 @@ def test_a_simulation_seen_at_completed_analysis_gets_its_results_past_the_deadl
     assert fetch.call is Call.RESULTS
     assert p.wakeup() is None  # the fetch is out and the deadline may not end it
     assert p.due(T0 + 20) == []
-    actions = p.answered(fetch, result("a"), T0 + 25, wall=T0 + 25)
-    assert shown(actions) == [("Finish", ("h",), "COMPLETED_ANALYSIS", 2)]
-    assert actions[0].snapshot.state is WatchState.SUCCEEDED
+    watch(p, "other", "b", T0 + 20, deadline=T0 + 20, api_timeout=1.0)  # ... nor hold up others
+    [finish] = p.due(T0 + 20)
+    assert (finish.handles, finish.snapshot.state) == (("other",), WatchState.TIMED_OUT)
+    results = result("a")
+    [finish] = p.answered(fetch, results, T0 + 25, wall=T0 + 25)
+    assert shown([finish]) == [("Finish", ("h",), "COMPLETED_ANALYSIS", 2)]
+    assert (finish.snapshot.state, finish.snapshot.result) == (WatchState.SUCCEEDED, results)
     assert p.watching == 0
 
 
@@ -551,6 +702,31 @@ def test_an_outcome_finishes_every_handle_of_the_simulation_and_forgets_it() -> 
     assert finish.handles == ("h1", "h2")
     assert finish.snapshot.state is WatchState.FAILED
     assert (p.watching, p.handles(), p.wakeup(), p.snapshot("a")) == (0, [], None, None)
+
+
+@pytest.mark.parametrize(
+    ("failure", "state"),
+    [
+        (errors.ServerError(503, "busy"), WatchState.RETRYING),
+        (errors.RateLimited(429, "slow down", retry_after=2), WatchState.RATE_LIMITED),
+    ],
+)
+def test_an_answer_after_a_failure_shows_the_watch_as_watching_again(
+    failure: errors.TwynError, state: WatchState
+) -> None:
+    p = poller()
+    watch(p, "h", "a", T0)
+    [request] = sent(p.due(T0))
+    [publish] = p.answered(request, failure, T0, wall=T0)
+    assert publish.snapshot.state is state
+    retry = p.wakeup()
+    assert retry is not None
+    [request] = sent(p.due(retry))
+    [publish] = p.answered(request, sim("a", "PENDING"), T0 + 3, wall=T0 + 3)
+    snapshot = publish.snapshot
+    assert (snapshot.state, snapshot.note, snapshot.rate_limited_until) == (
+        WatchState.WATCHING, None, None
+    )  # fmt: skip
 
 
 # -- stop and close ---------------------------------------------------------------------------
