@@ -661,9 +661,11 @@ def test_a_simulation_seen_at_completed_analysis_gets_its_results_past_the_deadl
     assert p.due(T0 + 20) == []
     watch(p, "other", "b", T0 + 20, deadline=T0 + 20, api_timeout=1.0)  # ... nor hold up others
     [finish] = p.due(T0 + 20)
+    assert isinstance(finish, Finish)
     assert (finish.handles, finish.snapshot.state) == (("other",), WatchState.TIMED_OUT)
     results = result("a")
     [finish] = p.answered(fetch, results, T0 + 25, wall=T0 + 25)
+    assert isinstance(finish, Finish)
     assert shown([finish]) == [("Finish", ("h",), "COMPLETED_ANALYSIS", 2)]
     assert (finish.snapshot.state, finish.snapshot.result) == (WatchState.SUCCEEDED, results)
     assert p.watching == 0
@@ -718,11 +720,13 @@ def test_an_answer_after_a_failure_shows_the_watch_as_watching_again(
     watch(p, "h", "a", T0)
     [request] = sent(p.due(T0))
     [publish] = p.answered(request, failure, T0, wall=T0)
+    assert isinstance(publish, Publish)
     assert publish.snapshot.state is state
     retry = p.wakeup()
     assert retry is not None
     [request] = sent(p.due(retry))
     [publish] = p.answered(request, sim("a", "PENDING"), T0 + 3, wall=T0 + 3)
+    assert isinstance(publish, Publish)
     snapshot = publish.snapshot
     assert (snapshot.state, snapshot.note, snapshot.rate_limited_until) == (
         WatchState.WATCHING, None, None
