@@ -111,6 +111,7 @@ def test_a_pause_without_a_wait_lasts_the_default_and_ends_on_time() -> None:
     budget.pause(None, now=1000.0, default=3.0)
     assert budget.paused_until == 1003.0
     assert not budget.extra(1002.9)
+    assert budget.extra(1003.0)  # a sweep's next page too goes as the pause ends
     assert budget.take(1003.0, urgent=True)
     assert budget.take(1003.0)
 

@@ -112,6 +112,7 @@ def test_an_empty_backoff_is_refused_and_reprs_show_the_intervals() -> None:
     with pytest.raises(ValueError, match=r"^intervals must not be empty$"):
         Backoff(())
     assert repr(Backoff((2, timedelta(seconds=5)))) == "Backoff((2.0, 5.0))"
+    assert repr(Backoff((1.23456, 2))) == "Backoff((1.235, 2.0))"  # to the millisecond
     assert repr(Fixed(timedelta(seconds=5))) == "Fixed(5)"
     assert Fixed().interval == 5.0
     assert Backoff().intervals == (2, 5, 10, 15, 30)
