@@ -336,3 +336,83 @@ def test_a_failure_seen_late_starts_its_bar_where_the_browser_had_got_to() -> No
     assert model["anchors"][0][1] == pytest.approx(browser, abs=1e-4)
     assert tracker.progress(snap(failed, WatchState.FAILED), seen_late) >= browser - 1e-9
     assert shown_at(running["anchors"], seen_late.timestamp()) == pytest.approx(browser)
+
+
+# -- shown_at: the kernel's reading of the browser's bar ------------------------------------------
+#
+# ``shown_at`` is the twin of ``interpolate`` in ``widgets/static/twyn.js`` (its progress, as
+# ``readout`` shows it): the two must agree, or the bar the kernel holds as its floor is not the
+# one the person saw. ``tests/browser/test_module_logic_browser.py`` holds them against each other
+# on random anchors; the cases below are exact and were checked against the module's own function.
+# Every number is a binary fraction, so the expected values are exact, not approximate.
+
+Anchors = list[list[float | None]]
+
+LINE: Anchors = [[100.0, 0.25, 40.0], [200.0, 0.75, 10.0], [300.0, 0.875, None]]
+
+
+def test_one_anchor_holds_at_every_time() -> None:
+    one: Anchors = [[100.0, 0.5, 7.0]]
+    assert [shown_at(one, t) for t in (0.0, 100.0, 150.0, 1e10)] == [0.5, 0.5, 0.5, 0.5]
+
+
+def test_before_the_first_anchor_its_progress_holds() -> None:
+    # Not the first line drawn backwards (0.0 at 50 s, below zero earlier).
+    assert shown_at(LINE, 50.0) == 0.25
+    assert shown_at(LINE, -1e9) == 0.25
+
+
+def test_on_an_anchor_the_bar_is_at_its_progress() -> None:
+    assert [shown_at(LINE, t) for t in (100.0, 200.0, 300.0)] == [0.25, 0.75, 0.875]
+
+
+def test_between_two_anchors_the_bar_follows_a_straight_line() -> None:
+    assert shown_at(LINE, 150.0) == 0.5
+    assert shown_at(LINE, 125.0) == 0.375
+    assert shown_at(LINE, 250.0) == 0.8125
+    # Two anchors only: the line between them, not the first held.
+    assert shown_at(LINE[:2], 175.0) == 0.625
+
+
+def test_after_the_last_anchor_its_progress_holds() -> None:
+    assert shown_at(LINE, 350.0) == 0.875
+    assert shown_at(LINE, 1e10) == 0.875
+    longer: Anchors = [*LINE, [400.0, 0.9375, 1.0]]
+    assert shown_at(longer, 500.0) == 0.9375
+
+
+def test_two_anchors_at_the_same_time_the_bar_steps_just_after_it() -> None:
+    # An anchor's time is rounded to the millisecond: a short enough phase puts two on one
+    # time. On that time the bar is still on the earlier line; just after it, on the later one.
+    first_two: Anchors = [[100.0, 0.25, None], [100.0, 0.5, None], [200.0, 0.75, None]]
+    assert shown_at(first_two, 100.0) == 0.25
+    assert shown_at(first_two, 150.0) == 0.625
+    inner_two: Anchors = [
+        [100.0, 0.25, None], [200.0, 0.5, None], [200.0, 0.75, None], [300.0, 1.0, None],
+    ]  # fmt: skip
+    assert shown_at(inner_two, 200.0) == 0.5
+    assert shown_at(inner_two, 250.0) == 0.875
+
+
+def test_an_unknown_eta_does_not_move_the_bar() -> None:
+    # The model sends ``None`` for an ETA it does not know; progress never reads the ETA.
+    unknown: Anchors = [[t, p, None] for t, p, _ in LINE]
+    etas: Anchors = [[100.0, 0.25, 999.0], [200.0, 0.75, 0.0], [300.0, 0.875, 5.0]]
+    times = (50.0, 100.0, 150.0, 250.0, 350.0)
+    for anchors in (unknown, LINE, etas):
+        assert [shown_at(anchors, t) for t in times] == [0.25, 0.25, 0.5, 0.8125, 0.875]
+
+
+def test_a_missing_time_or_progress_reads_as_zero_as_in_the_browser() -> None:
+    # The model always sends both, but the two faces must still agree on a null: the ES
+    # module's comparisons and arithmetic read it as 0 (and ``readout`` clamps a null bar to 0).
+    no_time: Anchors = [[-2.0, 0.25, None], [None, 0.75, None], [2.0, 1.0, None]]
+    assert shown_at(no_time, -1.0) == 0.5
+    assert shown_at(no_time, 0.5) == 0.8125
+    first_untimed: Anchors = [[None, 0.25, None], [2.0, 0.75, None]]
+    assert shown_at(first_untimed, 0.0) == 0.25
+    assert shown_at(first_untimed, 0.5) == 0.375
+    no_progress: Anchors = [[100.0, None, None], [200.0, 0.5, None], [300.0, None, None]]
+    assert [shown_at(no_progress, t) for t in (50.0, 150.0, 250.0, 350.0)] == [
+        0.0, 0.25, 0.25, 0.0,
+    ]  # fmt: skip
