@@ -1,3 +1,3 @@
-"""The package's version, in one place (read by ``pyproject.toml`` and ``twyn_widgets.__version__``)."""
+"""The package's version, ``twyn_widgets.__version__`` (equal to ``pyproject.toml``'s)."""
 
 __version__ = "0.1.0"

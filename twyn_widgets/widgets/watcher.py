@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -21,7 +22,7 @@ from ..polling import Schedule, Watch, WatchSnapshot, WatchState
 from ..polling._watch import interrupted, real_timeout, still_watched
 from ._views import WatcherView
 from ._viewstate import ModelTracker
-from .live import LiveBox, notify_choice
+from .live import REFRESH, LiveBox, notify_choice
 from .text import watcher_repr
 
 __all__ = ["SimulationWatcher"]
@@ -105,6 +106,7 @@ class SimulationWatcher(LiveBox):
         self._lock = threading.Lock()
         self._snapshot = WatchSnapshot(self._simulation_id, time_scale=self._client.time_scale)
         self._dirty = False
+        self._sent_at = -math.inf  # when (monotonic) the last model went to the browser
         self._created = time.monotonic()
         self._tracker = ModelTracker(started=time.time())
         if not isinstance(simulation, str):
@@ -179,13 +181,15 @@ class SimulationWatcher(LiveBox):
         """A poll's news (on a polling thread): the browser's model goes out now if it changed.
 
         Why send from here and not at the next tick: a model changes only when a poll brings
-        news (at most once a second per simulation), so the browser learns it at once; it
-        only sets a trait. The end waits for the ticker, which swaps in the static outcome.
+        news, so the browser learns it at once (it only sets a trait). Within a second of the
+        last model, the ticker sends it instead, so a burst of news (the results right after
+        COMPLETED_ANALYSIS) costs at most one message a second. The end waits for the
+        ticker too, which swaps in the static outcome.
         """
         with self._lock:
             self._snapshot = snapshot
             self._dirty = True
-            if not snapshot.done:
+            if not snapshot.done and time.monotonic() - self._sent_at >= REFRESH:
                 self._send_model(snapshot)
 
     def _send_model(self, snapshot: WatchSnapshot) -> None:
@@ -193,6 +197,7 @@ class SimulationWatcher(LiveBox):
         model = self._tracker.update(snapshot, datetime.now(timezone.utc))
         if model is not None:  # a poll that saw nothing new sends nothing
             self._view.sim = model
+            self._sent_at = time.monotonic()
 
     def stop(self) -> None:
         """Stop watching; the simulation keeps running on the server (the API has no cancel)."""
@@ -310,7 +315,12 @@ class SimulationWatcher(LiveBox):
     def _refresh(self, now: float) -> bool:
         with self._lock:
             snap = self._snapshot
-            dirty, self._dirty = self._dirty, False
+            # Why hold the news back: a poll sent a model less than a second ago (a burst,
+            # such as the results right after COMPLETED_ANALYSIS); at most one a second.
+            hold = now - self._sent_at < REFRESH
+            dirty, self._dirty = self._dirty and not hold, self._dirty and hold
+            if self._dirty:
+                self._last_refresh = self._sent_at  # the next tick past the second sends it
         wall = datetime.now(timezone.utc)
         progress = self._tracker.progress(snap, wall)
         # The Python-side readouts tick here; they are never sent to the browser.
@@ -320,7 +330,7 @@ class SimulationWatcher(LiveBox):
             with self._lock:
                 # Why the latest and not ``snap``: a poll may have sent a newer one since.
                 self._send_model(self._snapshot)
-        if snap.done:
+        if snap.done and not self._dirty:
             self._shown_end.set()
             self._publish_static()
             return False
