@@ -59,12 +59,31 @@ def slow_emu() -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def slower_emu() -> Iterator[Any]:
+    """Runs of 16-32 s, for the tests that press Ctrl-C mid-run: a loaded machine (tests in
+    parallel) can hold the child back for seconds, and the run must still be going."""
+    from twyn_widgets import emulator
+
+    with emulator.start(speed=SPEED / 4, seed=12) as server:
+        yield server
+
+
+def env_of(emu: Any, tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return {**base, "TWYN_API_KEY": emu.api_key, "TWYN_BASE_URL": emu.base_url,
+            "TWYN_TIME_SCALE": str(1 / emu.speed), "TERM": "xterm",
+            "IPYTHONDIR": str(tmp_path / "ipython")}  # fmt: skip
+
+
 @pytest.fixture
 def env(slow_emu: Any, tmp_path: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    return {**base, "TWYN_API_KEY": slow_emu.api_key, "TWYN_BASE_URL": slow_emu.base_url,
-            "TWYN_TIME_SCALE": str(1 / slow_emu.speed), "TERM": "xterm",
-            "IPYTHONDIR": str(tmp_path / "ipython")}  # fmt: skip
+    return env_of(slow_emu, tmp_path)
+
+
+@pytest.fixture
+def long_env(slower_emu: Any, tmp_path: Path) -> dict[str, str]:
+    return env_of(slower_emu, tmp_path)
 
 
 class Terminal:
@@ -273,8 +292,10 @@ def test_without_a_tty_a_board_prints_its_counts_on_change_and_each_end_once(
     assert re.fullmatch(r"✗ 3 simulations: 2 done · 1 failed · \d+ s", lines[-2]), out
 
 
-def test_ctrl_c_in_a_script_starts_the_traceback_on_its_own_line(env: dict[str, str]) -> None:
-    term = Terminal(["-c", WATCH], env)
+def test_ctrl_c_in_a_script_starts_the_traceback_on_its_own_line(
+    long_env: dict[str, str],
+) -> None:
+    term = Terminal(["-c", WATCH], long_env)
     term.expect(rb"\d+%")
     term.read_for(1.2)
     drawn = draws(term.raw)[-1]
@@ -289,9 +310,9 @@ def test_ctrl_c_in_a_script_starts_the_traceback_on_its_own_line(env: dict[str, 
 
 
 def test_ctrl_c_during_the_magic_leaves_the_line_and_gives_the_prompt_back(
-    env: dict[str, str],
+    long_env: dict[str, str],
 ) -> None:
-    term = ipython(env, rows=200)  # the whole traceback stays on the screen
+    term = ipython(long_env, rows=200)  # the whole traceback stays on the screen
     run(term, "sim = c.create_simulation('interrupted')")
     term.child.sendline("res = %twyn_wait $sim.id")
     term.expect(rb"\d+%")
