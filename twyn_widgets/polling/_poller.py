@@ -538,7 +538,6 @@ class _Sweep:
     """A list call under way: what it should find, what it found, how many pages it read."""
 
     wanted: tuple[str, ...]
-    created_after: str | None
     seen: dict[str, Simulation] = field(default_factory=dict)
     pages: int = 0
 
@@ -759,7 +758,7 @@ class Poller(Generic[H]):
             oldest = min(s.created_at for s in created if s is not None and s.created_at)
             after = (oldest - timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
         sweep = next(self._sweep_ids)
-        self._sweeps[sweep] = _Sweep(ids, after)
+        self._sweeps[sweep] = _Sweep(ids)
         return Request(Call.LIST, ids, created_after=after, sweep=sweep)
 
     def _page(self, request: Request, answer: Answer, now: float, wall: float) -> list[Action[H]]:
