@@ -59,4 +59,3 @@ def _fresh_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     for connected in clients.values():
         connected.close()
-
