@@ -38,3 +38,24 @@ def client(emu: Any) -> Iterator[Any]:
     finally:
         emu.clear_faults()
         c.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no client of ``tw.connect()`` and no default client; the clients
+    it connects are closed after it (their watches stop).
+
+    Why: ``tw.connect()`` hands back the client it made for the same key and URL for as long as
+    the process lives, at the time scale it was made with. A client a test made without
+    ``TWYN_TIME_SCALE`` made a later test in the same process poll at the real service's pace
+    (a minute instead of a second), and which tests share a worker process changes from run to
+    run.
+    """
+    from twyn_widgets import _connect
+
+    clients: dict[object, Any] = {}
+    monkeypatch.setattr(_connect, "_clients", clients)
+    monkeypatch.setattr(_connect, "_default", None)
+    yield
+    for connected in clients.values():
+        connected.close()

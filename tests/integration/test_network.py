@@ -297,10 +297,7 @@ def test_a_watch_whose_host_does_not_resolve_says_so_with_the_retry_and_the_wait
 
 
 def _fresh_connect(monkeypatch: pytest.MonkeyPatch) -> None:
-    from twyn_widgets import _connect
-
-    monkeypatch.setattr(_connect, "_clients", {})
-    monkeypatch.setattr(_connect, "_default", None)
+    # The connections start empty for every test (tests/conftest.py); the environment too here.
     for name in ("TWYN_API_KEY", "TWYN_BASE_URL", "TWYN_TIME_SCALE"):
         monkeypatch.delenv(name, raising=False)
 

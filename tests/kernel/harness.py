@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import queue
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,8 +87,17 @@ def stdout_of(messages: list[dict[str, Any]]) -> str:
 
 @contextmanager
 def kernel(env: dict[str, str] | None = None) -> Iterator[Kernel]:
-    """Start a python3 ipykernel (ipc transport), yield it, shut it down."""
-    manager = KernelManager(kernel_name="python3", transport="ipc")
+    """Start a python3 ipykernel (ipc transport), yield it, shut it down.
+
+    Each kernel test starts its own (under a second): the tests read every message the kernel
+    sent and check that nothing polls once their watches end, which a kernel shared with
+    another test's watches and messages would blur.
+    """
+    # Why an ip of its own: with the ipc transport, jupyter_client names the sockets
+    # "kernel-ipc-1".."-5" in the current folder by default, and kernels started at the same
+    # time by parallel test processes then took each other's sockets ("Kernel didn't respond").
+    ipc = os.path.join(tempfile.gettempdir(), f"twyn-kernel-{uuid.uuid4().hex[:12]}")
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=ipc)
     manager.start_kernel(env={**os.environ, **(env or {})})
     client = manager.client()
     client.start_channels()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from nbclient import NotebookClient
 
 from tests.kernel.harness import kernel
 from tests.kernel.test_watcher_kernel import env_for
+from twyn_widgets._transport import mask_key
 
 pytestmark = pytest.mark.kernel
 
@@ -33,7 +33,9 @@ def test_executed_and_saved_quickstart_holds_no_key(
     assert "twyn-result" in text  # it really ran: the watcher's saved outcome holds the result
     assert emu_60.api_key not in text
     assert emu_60.api_key[10:] not in text  # not even the hex part
-    assert os.environ["TWYN_API_KEY"] == emu_60.api_key
+    # The kernel held the real key (the notebook connected with it) and the file keeps only
+    # its mask.
+    assert f"with key {mask_key(emu_60.api_key)}" in text
 
 
 def test_kernel_shutdown_mid_watch_leaves_nothing_polling(emu_60: Any) -> None:
