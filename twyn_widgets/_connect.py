@@ -58,13 +58,17 @@ def connect(
 
     Notes
     -----
-    The same arguments give the same client while it is open, so re-running a cell that
-    connects and watches a simulation joins the running watch instead of polling it twice.
+    The same arguments (and the same ``TWYN_*`` variables) give the same client while it is
+    open, so re-running a cell that connects and watches a simulation joins the running watch
+    instead of polling it twice.
     The client returned becomes the default client (see :func:`set_default_client`).
     """
     key = os.environ.get("TWYN_API_KEY", "") if api_key is None else api_key
     url = base_url or os.environ.get("TWYN_BASE_URL", "")
-    cache_key = (key, url, speed, tuple(sorted(client_options.items(), key=repr)))
+    # Why the time scale's variable too: a client reads it once, when it is made; the same
+    # key and URL at another pace is another client.
+    scale = os.environ.get("TWYN_TIME_SCALE", "")
+    cache_key = (key, url, scale, speed, tuple(sorted(client_options.items(), key=repr)))
     with _lock:
         cached = _clients.get(cache_key)
     if cached is not None and not cached.closed:

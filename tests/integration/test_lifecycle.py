@@ -36,3 +36,16 @@ def test_a_closed_client_is_not_handed_out_again(emu: Any, monkeypatch: pytest.M
     client = tw.connect()
     client.close()
     assert tw.connect() is not client
+
+
+def test_a_new_time_scale_in_the_environment_gets_a_client_at_that_pace(
+    emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWYN_API_KEY", emu.api_key)
+    monkeypatch.setenv("TWYN_BASE_URL", emu.base_url)
+    monkeypatch.setenv("TWYN_TIME_SCALE", "1")
+    real_pace = tw.connect(quiet=True)
+    monkeypatch.setenv("TWYN_TIME_SCALE", str(1 / emu.speed))
+    sped_up = tw.connect(quiet=True)
+    assert (real_pace.time_scale, sped_up.time_scale) == (1.0, 1 / emu.speed)
+    assert tw.connect(quiet=True) is sped_up  # the same environment: the same client
